@@ -1,0 +1,49 @@
+# kiln: build, tools, tests. `make test` is what CI runs (.ci/run); `make demo` is the main job.
+SHELL := /bin/bash
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/kiln-ci/kiln/internal/version.Version=$(VERSION) -X github.com/kiln-ci/kiln/internal/version.Commit=$(COMMIT)
+BIN     := $(CURDIR)/bin
+STEPS   := validate bake test deploy-dev promote destroy-dev
+FUZZTIME ?= 10s
+
+.PHONY: build tools test test-short fuzz lint bench clean
+
+## build: the step binaries into bin/
+build:
+	@mkdir -p $(BIN)
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./steps/kiln-,$(STEPS))
+
+## tools: Terraform 1.5.7 and Packer 1.9.4 (and the Vault dev server for tests) built from the
+## Go module proxy into .tools/bin, cached
+tools:
+	bash scripts/tools.sh terraform packer
+
+## test: everything CI runs: tools, vet, the whole test suite with the real tools, fuzzing briefly
+test: tools lint
+	KILN_REQUIRE_TOOLS=1 go test -count=1 -timeout 30m ./...
+	$(MAKE) fuzz
+
+## test-short: unit tests only (no Packer, Terraform or QEMU runs)
+test-short:
+	go test -short ./...
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzOutput$$' -fuzztime $(FUZZTIME) ./internal/packer
+	go test -run '^$$' -fuzz '^FuzzSplitArtifactID$$' -fuzztime $(FUZZTIME) ./internal/packer
+	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/record
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
+
+## lint: gofmt and go vet
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+
+## bench: kiln's overhead against the raw tools on the fast fixture
+bench: tools
+	go test -run '^$$' -bench . -benchtime 5x ./test/integration
+
+clean:
+	rm -rf $(BIN)

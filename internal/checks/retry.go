@@ -1,0 +1,98 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// run is the state of one check while it is retried.
+type run struct {
+	res   Result
+	now   func() time.Time
+	start time.Time
+	last  string // the last failure reason
+}
+
+// runOne retries one check until it passes, its deadline comes or ctx ends.
+func (r *Runner) runOne(ctx context.Context, s Spec) Result {
+	now := r.now()
+	c := &run{res: Result{Name: s.Name, Kind: s.Kind}, now: now, start: now()}
+	attempt, err := r.attempt(s)
+	if err != nil {
+		return c.finish(false, "%v", err)
+	}
+	interval := orDefault(s.Interval, DefaultInterval)
+	deadline := c.start.Add(orDefault(s.Timeout, DefaultTimeout))
+	for {
+		if ctx.Err() != nil {
+			return c.interrupted()
+		}
+		remaining := deadline.Sub(now())
+		if remaining <= 0 {
+			return c.gaveUp()
+		}
+		actx, cancel := context.WithTimeout(ctx, min(remaining, MaxAttemptTimeout))
+		note, err := attempt(actx)
+		cancel()
+		c.res.Attempts++
+		if err == nil {
+			return c.finish(true, "passed on attempt %d: %s", c.res.Attempts, note)
+		}
+		if ctx.Err() != nil {
+			return c.interrupted() // not the failure of the attempt it aborted
+		}
+		c.last = err.Error()
+		fmt.Fprintf(r.log(), "%s: attempt %d: %s\n", s.Name, c.res.Attempts, c.last)
+		if !now().Add(interval).Before(deadline) {
+			return c.gaveUp()
+		}
+		if r.sleep(ctx, interval) != nil {
+			return c.interrupted()
+		}
+	}
+}
+
+func (c *run) finish(passed bool, format string, args ...any) Result {
+	c.res.Passed = passed
+	c.res.Message = fmt.Sprintf(format, args...)
+	c.res.Duration = c.now().Sub(c.start)
+	return c.res
+}
+
+func (c *run) interrupted() Result {
+	if c.last == "" {
+		return c.finish(false, "interrupted after %s", plural(c.res.Attempts, "attempt"))
+	}
+	return c.finish(false, "interrupted after %s; last failure: %s", plural(c.res.Attempts, "attempt"), c.last)
+}
+
+func (c *run) gaveUp() Result {
+	if c.last == "" {
+		c.last = "the deadline passed before the first attempt"
+	}
+	took := roundDuration(c.now().Sub(c.start))
+	return c.finish(false, "gave up after %s in %s: %s", plural(c.res.Attempts, "attempt"), took, c.last)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// roundDuration drops the digits nobody reads: whole seconds from one second on.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

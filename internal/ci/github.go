@@ -1,0 +1,95 @@
+package ci
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// github is GitHub Actions, through go-githubactions: outputs go to $GITHUB_OUTPUT, the
+// summary to $GITHUB_STEP_SUMMARY, masks and groups are workflow commands on the log.
+type github struct {
+	getenv func(string) string
+	action *githubactions.Action
+}
+
+func newGitHub(getenv func(string) string, log io.Writer) *github {
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(log))
+	return &github{getenv: getenv, action: a}
+}
+
+func (g *github) Name() string { return "github" }
+
+func (g *github) Info() Info {
+	server, repo := g.getenv("GITHUB_SERVER_URL"), g.getenv("GITHUB_REPOSITORY")
+	run := ""
+	if server != "" && repo != "" && g.getenv("GITHUB_RUN_ID") != "" {
+		run = server + "/" + repo + "/actions/runs/" + g.getenv("GITHUB_RUN_ID")
+	}
+	repoURL := repo
+	if server != "" && repo != "" {
+		repoURL = server + "/" + repo
+	}
+	return Info{
+		Repo:        repoURL,
+		Commit:      g.getenv("GITHUB_SHA"),
+		Ref:         g.getenv("GITHUB_REF_NAME"),
+		PipelineURL: run,
+		JobURL:      run,
+	}
+}
+
+// SetOutputs writes each output to $GITHUB_OUTPUT, in key order.
+func (g *github) SetOutputs(outputs map[string]string) error {
+	if g.getenv("GITHUB_OUTPUT") == "" {
+		return nil
+	}
+	keys := make([]string, 0, len(outputs))
+	for k := range outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return catch("write $GITHUB_OUTPUT", func() {
+		for _, k := range keys {
+			g.action.SetOutput(k, outputs[k])
+		}
+	})
+}
+
+func (g *github) Summary(markdown string) error {
+	if g.getenv("GITHUB_STEP_SUMMARY") == "" {
+		return nil
+	}
+	return catch("write $GITHUB_STEP_SUMMARY", func() { g.action.AddStepSummary(markdown) })
+}
+
+// Mask masks each value and each of its lines: GitHub masks line by line, so a multi-line
+// value needs one ::add-mask:: per line.
+func (g *github) Mask(values []string) {
+	for _, v := range values {
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimRight(line, "\r"); strings.TrimSpace(line) != "" {
+				g.action.AddMask(line)
+			}
+		}
+	}
+}
+
+func (g *github) Section(_, title string) func() {
+	g.action.Group(title)
+	return g.action.EndGroup
+}
+
+// catch turns go-githubactions' panics on file-command errors into an error.
+func catch(op string, f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: %v", op, r)
+		}
+	}()
+	f()
+	return nil
+}

@@ -1,0 +1,125 @@
+package config
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+var httpMethodRE = regexp.MustCompile(`^[A-Z]+$`)
+
+// validateTest checks test: an explicit environment must exist, and so must the default
+// one ("dev") when there are checks to run against it.
+func (c *Config) validateTest() error {
+	t := c.Test
+	if _, ok := c.Environments[t.Environment]; !ok && (c.has("test.environment") || len(t.Checks) > 0) {
+		return c.errorf("test.environment", "test.environment: no environment %q in environments", t.Environment)
+	}
+	seen := map[string]string{}
+	for i, ch := range t.Checks {
+		p := index("test.checks", i)
+		if ch.Name == "" {
+			return c.required(p + ".name")
+		}
+		if first, dup := seen[ch.Name]; dup {
+			return c.errorf(p+".name", "%s.name: %q is already the name of %s", p, ch.Name, first)
+		}
+		seen[ch.Name] = p
+		if err := c.validateCheck(p, ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateCheck(p string, ch Check) error {
+	switch {
+	case ch.HTTP == nil && ch.TCP == nil:
+		return c.errorf(p, "%s: needs one of http or tcp", p)
+	case ch.HTTP != nil && ch.TCP != nil:
+		return c.errorf(p+".tcp", "%s: has both http and tcp; a check does one thing", p)
+	case ch.HTTP != nil:
+		h := ch.HTTP
+		if h.URL == "" {
+			return c.required(p + ".http.url")
+		}
+		if !httpMethodRE.MatchString(h.Method) {
+			return c.errorf(p+".http.method", "%s.http.method: %q is not an HTTP method such as GET", p, h.Method)
+		}
+		if h.Status < 100 || h.Status > 599 {
+			return c.errorf(p+".http.status", "%s.http.status: %d is not an HTTP status code", p, h.Status)
+		}
+		for _, k := range sortedKeys(c, p+".http.headers", h.Headers) {
+			if k == "" || strings.ContainsAny(k, " \t\r\n:") {
+				return c.errorf(p+".http.headers."+k, "%s.http.headers: %q is not a header name", p, k)
+			}
+		}
+	case ch.TCP != nil:
+		if ch.TCP.Address == "" {
+			return c.required(p + ".tcp.address")
+		}
+	}
+	if ch.Timeout.Duration < 0 {
+		return c.errorf(p+".timeout", "%s.timeout: must be positive", p)
+	}
+	if ch.Interval.Duration < 0 {
+		return c.errorf(p+".interval", "%s.interval: must be positive", p)
+	}
+	return nil
+}
+
+// validatePromote checks promote: distinct branches, and an explicit environment must exist
+// (the default, "prod", is checked by kiln-promote when it runs, so a dev-only kiln.yaml
+// stays valid).
+func (c *Config) validatePromote() error {
+	p := c.Promote
+	if p.From == p.To {
+		return c.errorf("promote.to", "promote.to: %q is also promote.from; promotion goes from one branch to another", p.To)
+	}
+	if _, ok := c.Environments[p.Environment]; !ok && c.has("promote.environment") {
+		return c.errorf("promote.environment", "promote.environment: no environment %q in environments", p.Environment)
+	}
+	return nil
+}
+
+// has reports whether the key at the dotted path was written in the file.
+func (c *Config) has(path string) bool {
+	_, ok := c.lines[path]
+	return ok
+}
+
+// required reports an empty required key: at its own line when it is there but empty,
+// else as missing from its parent.
+func (c *Config) required(path string) error {
+	if c.has(path) {
+		return c.errorf(path, "%s: must not be empty", path)
+	}
+	return c.missing(path)
+}
+
+// missing reports the outermost absent key on path at its parent's line:
+// with no image section at all, `missing required key "image"` rather than "family".
+func (c *Config) missing(path string) error {
+	for p := parent(path); p != "" && !c.has(p); p = parent(p) {
+		path = p
+	}
+	par := parent(path)
+	key := strings.TrimPrefix(path[len(par):], ".")
+	return c.errorf(par, "missing required key %q %s", key, where(par))
+}
+
+// sortedKeys returns the keys of m (the map at path) in file order.
+func sortedKeys[V any](c *Config, path string, m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		li, lj := c.Line(join(path, keys[i])), c.Line(join(path, keys[j]))
+		if li != lj {
+			return li < lj
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}

@@ -1,0 +1,131 @@
+// Package environment prepares Terraform for one environment of kiln.yaml: the binary, the
+// workspace, a per-environment data directory, and a private directory holding the 0600
+// variable and backend files (the image id, kiln.yaml's vars, secrets), removed afterwards.
+package environment
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/terraform"
+	"github.com/kiln-ci/kiln/internal/tools"
+)
+
+// Target is Terraform ready to run for one environment.
+type Target struct {
+	Name string
+	Env  config.Environment
+	*terraform.TF
+	private string
+}
+
+// Open prepares Terraform for environment name with imageID as the image variable (an
+// empty imageID leaves the variable unset) and runs terraform init. Close removes the
+// private files.
+func Open(ctx context.Context, r *step.Run, name, imageID string) (*Target, error) {
+	return open(ctx, r, name, imageID, false)
+}
+
+// OpenOffline prepares Terraform for environment name without its backend, in a throwaway
+// data directory, for fmt and validate.
+func OpenOffline(ctx context.Context, r *step.Run, name string) (*Target, error) {
+	return open(ctx, r, name, "", true)
+}
+
+func open(ctx context.Context, r *step.Run, name, imageID string, offline bool) (*Target, error) {
+	env, err := r.Config.Env(name)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Terraform(ctx, r.Opts.Get("terraform"))
+	if err != nil {
+		return nil, err
+	}
+	private, err := os.MkdirTemp("", "kiln-tf-*")
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", name, err)
+	}
+	t := &Target{Name: name, Env: env, private: private}
+	if err := t.prepare(r, exe, imageID, offline); err != nil {
+		t.Close()
+		return nil, err
+	}
+	if err := t.Init(ctx, !offline); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Target) prepare(r *step.Run, exe, imageID string, offline bool) error {
+	add := map[string]string{"KILN_ENVIRONMENT": t.Name}
+	for k, v := range r.ChildEnv {
+		add[k] = v
+	}
+	if imageID != "" {
+		add["KILN_IMAGE_ID"] = imageID
+	}
+	childEnv, vars := terraform.BuildEnv(r.Env.Environ(), add)
+	for k, v := range t.Env.Vars {
+		vars[k] = v
+	}
+	for k, v := range r.TFVars {
+		vars[k] = v
+	}
+	if imageID != "" {
+		vars[t.Env.ImageVar] = imageID
+	}
+	varFile, err := terraform.WriteVarFile(t.private, "kiln", vars)
+	if err != nil {
+		return err
+	}
+	backend, err := terraform.WriteBackendFile(t.private, t.Env.BackendConfig)
+	if err != nil {
+		return err
+	}
+	dataDir := filepath.Join(r.Config.Dir, ".kiln", "terraform", t.Name)
+	if offline {
+		dataDir = filepath.Join(t.private, "data")
+	}
+	o := terraform.Options{
+		Exec:        exe,
+		Dir:         r.Config.Path(t.Env.Terraform),
+		DataDir:     dataDir,
+		Workspace:   t.Env.Workspace,
+		Env:         childEnv,
+		VarFiles:    append(t.varFiles(r), varFile),
+		BackendFile: backend,
+		LockTimeout: t.Env.LockTimeout,
+		StopTimeout: r.StopTimeout,
+		Log:         r.Log,
+	}
+	tf, err := terraform.New(o)
+	if err != nil {
+		return err
+	}
+	t.TF = tf
+	return nil
+}
+
+func (t *Target) varFiles(r *step.Run) []string {
+	var out []string
+	for _, f := range t.Env.VarFiles {
+		out = append(out, r.Config.Path(f))
+	}
+	return out
+}
+
+// PlanFile is where a saved plan goes: the private directory, since a plan holds the
+// variables' values.
+func (t *Target) PlanFile() string { return filepath.Join(t.private, "kiln.tfplan") }
+
+// Close removes the private variable and backend files.
+func (t *Target) Close() {
+	if t.private != "" {
+		os.RemoveAll(t.private)
+	}
+}

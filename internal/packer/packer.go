@@ -1,0 +1,175 @@
+// Package packer runs Packer for kiln and reads what it reports: argv building (init, fmt,
+// validate, build -machine-readable) kept apart from running, so tests check the command
+// line without the tool; a streaming parser of the machine-readable output; the manifest
+// post-processor's file.
+package packer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Template is a Packer template: a file or a directory of *.pkr.hcl files.
+type Template struct {
+	Path     string            // absolute path of the file or directory
+	Vars     map[string]string // -var name=value (kiln.yaml's packer.vars: not secret)
+	VarFiles []string          // -var-file paths, absolute
+}
+
+// dirAndArg returns the working directory Packer runs in and the template argument.
+func (t Template) dirAndArg() (string, string) {
+	if st, err := os.Stat(t.Path); err == nil && st.IsDir() {
+		return t.Path, "."
+	}
+	return filepath.Dir(t.Path), filepath.Base(t.Path)
+}
+
+// varArgs returns -var and -var-file arguments, one argv entry each, in a stable order.
+func (t Template) varArgs() []string {
+	var args []string
+	for _, f := range t.VarFiles {
+		args = append(args, "-var-file="+f)
+	}
+	keys := make([]string, 0, len(t.Vars))
+	for k := range t.Vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "-var", k+"="+t.Vars[k])
+	}
+	return args
+}
+
+// InitArgs is `packer init` of the template.
+func InitArgs(t Template) []string {
+	_, arg := t.dirAndArg()
+	return []string{"init", arg}
+}
+
+// FmtCheckArgs is `packer fmt -check` of the template.
+func FmtCheckArgs(t Template) []string {
+	_, arg := t.dirAndArg()
+	return []string{"fmt", "-check", arg}
+}
+
+// ValidateArgs is `packer validate` of the template; syntaxOnly skips the builders' checks.
+func ValidateArgs(t Template, syntaxOnly bool) []string {
+	_, arg := t.dirAndArg()
+	args := []string{"validate"}
+	if syntaxOnly {
+		args = append(args, "-syntax-only")
+	}
+	return append(append(args, t.varArgs()...), arg)
+}
+
+// BuildArgs is `packer build -machine-readable` of the template: cleaning up after a failed
+// build, never asking a question.
+func BuildArgs(t Template, only string) []string {
+	_, arg := t.dirAndArg()
+	args := []string{"build", "-machine-readable", "-color=false", "-on-error=cleanup"}
+	if only != "" {
+		args = append(args, "-only="+only)
+	}
+	return append(append(args, t.varArgs()...), arg)
+}
+
+// Runner runs Packer commands.
+type Runner struct {
+	Exec        string            // the packer binary
+	Env         map[string]string // the child's whole environment
+	Log         io.Writer         // human-readable output
+	StopTimeout time.Duration     // after SIGINT, how long Packer gets to clean up
+}
+
+// Env returns Packer's environment: the inherited one with colour and checkpoint off, plus
+// add (kiln's PKR_VAR_ variables and secrets).
+func Env(inherited []string, add map[string]string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range inherited {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	env["PACKER_NO_COLOR"] = "1"
+	env["CHECKPOINT_DISABLE"] = "1"
+	for k, v := range add {
+		env[k] = v
+	}
+	return env
+}
+
+// Run runs packer with args in the template's directory; stdout goes to stdout (nil: the
+// log), stderr to the log. The error names the command and carries Packer's own last error.
+func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.Writer) error {
+	dir, _ := t.dirAndArg()
+	if stdout == nil {
+		stdout = r.Log
+	}
+	cmd := exec.CommandContext(ctx, r.Exec, args...)
+	cmd.Dir = dir
+	cmd.Env = envList(r.Env)
+	cmd.Stdout = stdout
+	var errTail tail
+	cmd.Stderr = io.MultiWriter(r.Log, &errTail)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// On cancel Packer gets SIGINT and time to clean up its build VM; then the group dies.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = r.StopTimeout
+	err := cmd.Run()
+	if cmd.Process != nil && ctx.Err() != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("packer %s: stopped: %w", args[0], context.Canceled)
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if msg := errTail.last(); msg != "" {
+				return fmt.Errorf("packer %s: %s", args[0], msg)
+			}
+			return fmt.Errorf("packer %s: exit status %d", args[0], ee.ExitCode())
+		}
+		return fmt.Errorf("packer %s: %w", args[0], err)
+	}
+	return nil
+}
+
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tail keeps the last non-empty line written to it, bounded, for error messages.
+type tail struct{ buf []byte }
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 64<<10 {
+		t.buf = t.buf[len(t.buf)-32<<10:]
+	}
+	return len(p), nil
+}
+
+func (t *tail) last() string {
+	lines := strings.Split(string(t.buf), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,139 @@
+// Package record reads and writes what passes between kiln's pipeline stages: the image
+// record kiln-image.json (schema kiln.image/v1) and the dotenv file kiln.env.
+//
+// The image record is decoded strictly: unknown fields, trailing data, another schema, a
+// missing image id and a digest that does not match the content are all errors wrapped with
+// exitcode.RecordInvalid. Each step reads the record, adds its section and rewrites the file
+// atomically with Write.
+//
+// The digest is "sha256:" and the hex SHA-256 of the record's compact JSON encoding, as kiln
+// writes it (fields in schema order, no HTML escaping), with the digest field set to "".
+// A record whose compact form differs from that encoding (duplicate keys, keys in another
+// order or spelling, other escapes) is refused as well, so every reader of the file sees the
+// same values kiln digested. Whitespace is free: `jq .` may reindent the file.
+package record
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Schema is the schema identifier of the records this package reads and writes.
+const Schema = "kiln.image/v1"
+
+// The values of Tests.Status and CheckResult.Status.
+const (
+	StatusPassed = "passed"
+	StatusFailed = "failed"
+)
+
+// Record is the content of kiln-image.json: one baked image, where it came from and what
+// the later stages did with it.
+type Record struct {
+	Schema      string       `json:"schema"`
+	Image       Image        `json:"image"`
+	Source      Source       `json:"source"`
+	BuiltAt     time.Time    `json:"built_at"`
+	Tests       *Tests       `json:"tests,omitempty"`
+	Deployments []Deployment `json:"deployments,omitempty"`
+	Promotion   *Promotion   `json:"promotion,omitempty"`
+	// Digest is "sha256:<hex>" over the canonical JSON of the record with Digest empty;
+	// Encode computes it.
+	Digest string `json:"digest"`
+}
+
+// Image identifies the baked image. ID is what deploys use, verbatim: a local registry id
+// (local:sha256:<hex>), an AMI with its region (us-east-1:ami-...), a GCP image name.
+type Image struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Family    string            `json:"family"`
+	Builder   string            `json:"builder"`  // the Packer builder type, e.g. qemu
+	Provider  string            `json:"provider"` // the registry type: local, aws, gcp
+	Artifacts []Artifact        `json:"artifacts"`
+	Labels    map[string]string `json:"labels,omitempty"`
+}
+
+// Artifact is one artifact Packer reported for the build.
+type Artifact struct {
+	Build     string `json:"build"`      // the Packer build name, e.g. qemu.app
+	BuilderID string `json:"builder_id"` // the Packer builder id, e.g. transcend.qemu
+	ID        string `json:"id"`         // the artifact id as Packer reported it
+	Region    string `json:"region,omitempty"`
+	Files     []File `json:"files,omitempty"`
+}
+
+// File is a file an artifact consists of, with its checksum.
+type File struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Source is the provenance of the image: the commit, template and base image it was baked
+// from and the pipeline that baked it.
+type Source struct {
+	Repo           string `json:"repo"`
+	Commit         string `json:"commit"`
+	Ref            string `json:"ref"`
+	PipelineURL    string `json:"pipeline_url"`
+	TemplateSHA256 string `json:"template_sha256"`
+	BaseImage      string `json:"base_image"`
+}
+
+// Tests is the test attestation: which image the checks ran against, where, when, and how
+// they went.
+type Tests struct {
+	Status      string        `json:"status"` // StatusPassed or StatusFailed
+	Passed      int           `json:"passed"`
+	Failed      int           `json:"failed"`
+	Total       int           `json:"total"`
+	ImageID     string        `json:"image_id"`
+	Environment string        `json:"environment"`
+	At          time.Time     `json:"at"`
+	Checks      []CheckResult `json:"checks,omitempty"`
+	JUnit       string        `json:"junit,omitempty"` // path of the JUnit XML report
+}
+
+// CheckResult is the outcome of one check.
+type CheckResult struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`   // http, tcp, ssh, goss
+	Status     string `json:"status"` // StatusPassed or StatusFailed
+	Message    string `json:"message,omitempty"`
+	Attempts   int    `json:"attempts"`
+	DurationMS int64  `json:"duration_ms"`
+}
+
+// Deployment records that an environment was applied with an image, and its outputs.
+type Deployment struct {
+	Environment string            `json:"environment"`
+	Workspace   string            `json:"workspace"`
+	ImageID     string            `json:"image_id"`
+	Outputs     map[string]Output `json:"outputs,omitempty"`
+	At          time.Time         `json:"at"`
+}
+
+// Output is one Terraform output. Sensitive outputs never carry a value.
+type Output struct {
+	Value     json.RawMessage `json:"value,omitempty"`
+	Sensitive bool            `json:"sensitive,omitempty"`
+}
+
+// Promotion records that the image was promoted to an environment and became the family's
+// current image.
+type Promotion struct {
+	Environment     string    `json:"environment"`
+	ImageID         string    `json:"image_id"`
+	Family          string    `json:"family"`
+	PreviousImageID string    `json:"previous_image_id,omitempty"`
+	From            string    `json:"from,omitempty"` // the branch promoted from, e.g. master
+	To              string    `json:"to,omitempty"`   // the branch promoted to, e.g. stable
+	MergeRequest    string    `json:"merge_request,omitempty"`
+	At              time.Time `json:"at"`
+}
+
+// New returns a record of the current schema for a freshly baked image.
+func New(img Image, src Source, builtAt time.Time) *Record {
+	return &Record{Schema: Schema, Image: img, Source: src, BuiltAt: builtAt}
+}

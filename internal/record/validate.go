@@ -1,0 +1,134 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Validate reports the first thing that makes r an invalid record: another schema, an empty
+// image id, a tests, deployment or promotion section without the image id it concerns, a
+// tests status other than passed or failed (or passed with failed checks), negative counts,
+// a deployment without an environment, a sensitive output that carries a value. It does not
+// look at Digest; Decode checks it and Encode sets it.
+func (r *Record) Validate() error {
+	if r.Schema != Schema {
+		return schemaError(r.Schema)
+	}
+	if r.Image.ID == "" {
+		return errors.New("image.id is empty")
+	}
+	if err := r.Tests.validate(); err != nil {
+		return err
+	}
+	for i := range r.Deployments {
+		if err := r.Deployments[i].validate(i); err != nil {
+			return err
+		}
+	}
+	if p := r.Promotion; p != nil {
+		switch {
+		case p.ImageID == "":
+			return errors.New("promotion.image_id is empty")
+		case p.Environment == "":
+			return errors.New("promotion.environment is empty")
+		}
+	}
+	return nil
+}
+
+func (t *Tests) validate() error {
+	if t == nil {
+		return nil
+	}
+	switch {
+	case t.ImageID == "":
+		return errors.New("tests.image_id is empty")
+	case t.Status != StatusPassed && t.Status != StatusFailed:
+		return fmt.Errorf("tests.status is %q, want %q or %q", t.Status, StatusPassed, StatusFailed)
+	case t.Passed < 0 || t.Failed < 0 || t.Total < 0:
+		return fmt.Errorf("tests counts are negative (passed %d, failed %d, total %d)",
+			t.Passed, t.Failed, t.Total)
+	case t.Passed+t.Failed > t.Total:
+		return fmt.Errorf("tests.passed %d + tests.failed %d is more than tests.total %d",
+			t.Passed, t.Failed, t.Total)
+	case t.Status == StatusPassed && t.Failed > 0:
+		return fmt.Errorf("tests.status is passed but tests.failed is %d", t.Failed)
+	}
+	return nil
+}
+
+func (d *Deployment) validate(i int) error {
+	if d.Environment == "" {
+		return fmt.Errorf("deployments[%d].environment is empty", i)
+	}
+	if d.ImageID == "" {
+		return fmt.Errorf("deployment %q: image_id is empty", d.Environment)
+	}
+	names := make([]string, 0, len(d.Outputs))
+	for name := range d.Outputs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if o := d.Outputs[name]; o.Sensitive && len(o.Value) > 0 {
+			return fmt.Errorf("deployment %q: output %q is sensitive but carries a value", d.Environment, name)
+		}
+	}
+	return nil
+}
+
+// TestedOK returns nil when the record's tests passed against this very image, and
+// otherwise a one-line reason the tests do not cover it: no tests, tests of another image,
+// tests that failed or ran no checks. Promotion refuses an image for which it is not nil.
+func (r *Record) TestedOK() error {
+	t, id := r.Tests, r.Image.ID
+	switch {
+	case t == nil:
+		return fmt.Errorf("image %s has no test results (run kiln-test first)", id)
+	case t.ImageID != id:
+		return fmt.Errorf("the tests ran against image %s, not image %s", t.ImageID, id)
+	case t.Status == StatusFailed:
+		return fmt.Errorf("the tests of image %s failed (%d of %d checks failed)", id, t.Failed, t.Total)
+	case t.Status != StatusPassed:
+		return fmt.Errorf("the tests of image %s have status %q, not %q", id, t.Status, StatusPassed)
+	case t.Failed > 0:
+		return fmt.Errorf("the tests of image %s passed with %d failed checks", id, t.Failed)
+	case t.Total == 0:
+		return fmt.Errorf("the tests of image %s ran no checks", id)
+	}
+	return nil
+}
+
+// Deployment returns the latest deployment to env (by At; the later entry on a tie), or
+// nil when the record has none. The pointer refers into r.Deployments.
+func (r *Record) Deployment(env string) *Deployment {
+	var found *Deployment
+	for i := range r.Deployments {
+		d := &r.Deployments[i]
+		if d.Environment == env && (found == nil || !d.At.Before(found.At)) {
+			found = d
+		}
+	}
+	return found
+}
+
+// SetDeployment records d as the deployment to d.Environment: it replaces the one (or the
+// ones) for that environment in place, or appends d.
+func (r *Record) SetDeployment(d Deployment) {
+	out := r.Deployments[:0:0]
+	done := false
+	for _, old := range r.Deployments {
+		switch {
+		case old.Environment != d.Environment:
+			out = append(out, old)
+		case !done:
+			out = append(out, d)
+			done = true
+		}
+	}
+	if !done {
+		out = append(out, d)
+	}
+	r.Deployments = out
+}

@@ -1,0 +1,134 @@
+package step
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kiln-ci/kiln/internal/exitcode"
+)
+
+// Flag is one option of a step: its command-line flag, its KILN_* environment variable, its
+// default and its help text. The flag wins over the variable, the variable over kiln.yaml,
+// kiln.yaml over Default.
+type Flag struct {
+	Name    string // flag name without dashes
+	Env     string // KILN_* variable, or "" for none
+	Default string // applied when neither flag nor variable is set; "" leaves it to kiln.yaml
+	Help    string
+	Bool    bool
+}
+
+// Common flags every step takes.
+var commonFlags = []Flag{
+	{Name: "config", Env: "KILN_CONFIG", Default: "kiln.yaml", Help: "path of kiln.yaml"},
+	{Name: "record", Env: "KILN_RECORD", Default: "kiln-image.json", Help: "path of the image record"},
+	{Name: "env-file", Env: "KILN_ENV_FILE", Default: "kiln.env", Help: "path of the dotenv file for the CI (GitLab dotenv report, Jenkins readProperties)"},
+	{Name: "terraform", Env: "KILN_TERRAFORM", Help: "terraform binary (default: .tools/bin/terraform, then PATH, then a pinned download)"},
+	{Name: "packer", Env: "KILN_PACKER", Help: "packer binary (default: .tools/bin/packer, then PATH, then a pinned download)"},
+	{Name: "stop-timeout", Env: "KILN_STOP_TIMEOUT", Default: "60s", Help: "on SIGINT/SIGTERM, how long the child tool gets to stop before it is killed"},
+}
+
+// DryRun is the --dry-run flag of the steps that change something.
+var DryRun = Flag{Name: "dry-run", Env: "KILN_DRY_RUN", Bool: true, Help: "show what would change (plan, validate) without changing it"}
+
+// Options holds the resolved value of every flag of a step.
+type Options struct {
+	values map[string]string
+	set    map[string]bool
+}
+
+// Get returns the resolved value of flag name ("" when unset and without default).
+func (o Options) Get(name string) string { return o.values[name] }
+
+// Bool reports whether a boolean flag is on.
+func (o Options) Bool(name string) bool {
+	switch strings.ToLower(o.values[name]) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// IsSet reports whether the flag or its variable was given (rather than the default).
+func (o Options) IsSet(name string) bool { return o.set[name] }
+
+// parseFlags resolves flags > KILN_* variables > defaults. It returns done=true when --help
+// or --version was asked for and answered.
+func parseFlags(binary string, s Step, flags []Flag, args []string, getenv func(string) string, stdout io.Writer) (Options, bool, error) {
+	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	given := map[string]*string{}
+	for _, f := range flags {
+		v := new(string)
+		given[f.Name] = v
+		if f.Bool {
+			fs.BoolFunc(f.Name, f.Help, func(s string) error { *v = s; return nil })
+		} else {
+			fs.StringVar(v, f.Name, "", f.Help)
+		}
+	}
+	help := fs.Bool("help", false, "")
+	fs.BoolVar(help, "h", false, "")
+	ver := fs.Bool("version", false, "")
+	if err := fs.Parse(args); err != nil {
+		return Options{}, false, exitcode.New(exitcode.Usage, "%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return Options{}, false, exitcode.New(exitcode.Usage, "unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if *help {
+		writeHelp(stdout, binary, s, flags)
+		return Options{}, true, nil
+	}
+	if *ver {
+		return Options{values: map[string]string{"version": "true"}}, true, nil
+	}
+	o := Options{values: map[string]string{}, set: map[string]bool{}}
+	visited := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { visited[f.Name] = true })
+	for _, f := range flags {
+		switch {
+		case visited[f.Name]:
+			o.values[f.Name], o.set[f.Name] = *given[f.Name], true
+			if f.Bool && o.values[f.Name] == "" {
+				o.values[f.Name] = "true"
+			}
+		case f.Env != "" && getenv(f.Env) != "":
+			o.values[f.Name], o.set[f.Name] = getenv(f.Env), true
+		default:
+			o.values[f.Name] = f.Default
+		}
+	}
+	return o, false, nil
+}
+
+func writeHelp(w io.Writer, binary string, s Step, flags []Flag) {
+	fmt.Fprintf(w, "Usage: %s [flags]\n\n%s\n\nFlags (a flag wins over its variable, the variable over kiln.yaml):\n", binary, s.Description())
+	for _, f := range flags {
+		name := "--" + f.Name
+		if !f.Bool {
+			name += " VALUE"
+		}
+		line := fmt.Sprintf("  %-26s %s", name, f.Help)
+		if f.Default != "" {
+			line += " (default " + f.Default + ")"
+		}
+		if f.Env != "" {
+			line += " [$" + f.Env + "]"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", "--help", "show this help", "--version", "print the version and commit")
+	if env := s.EnvVars(); len(env) > 0 {
+		fmt.Fprintln(w, "\nEnvironment:")
+		for _, e := range env {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+	fmt.Fprintln(w, "\nExit codes:")
+	for _, c := range exitcode.Table {
+		fmt.Fprintf(w, "  %3d  %s\n", c.Code, c.Meaning)
+	}
+}

@@ -1,0 +1,145 @@
+// Package step is what every kiln binary shares: the Step interface and the runner that
+// parses flags, loads kiln.yaml, detects the CI, fetches secrets, runs the step, and maps
+// its error to one line and an exit code.
+package step
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kiln-ci/kiln/internal/ci"
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/version"
+)
+
+// Step is one kiln step, run by Main.
+type Step interface {
+	// Name is the step's name as kiln.yaml's secret mappings use it: "bake", "deploy-dev".
+	Name() string
+	// String is a phrase for the log: "baking the image".
+	String() string
+	// Description is the paragraph --help starts with.
+	Description() string
+	// Flags are the step's own flags, besides the common ones.
+	Flags() []Flag
+	// EnvVars lists, for --help, the environment variables the step reads besides its flags'.
+	EnvVars() []string
+	// Run does the step's work.
+	Run(ctx context.Context, r *Run) error
+}
+
+// Run is what a step works with: the process Env, resolved options, kiln.yaml, the CI.
+type Run struct {
+	Env    Env
+	Opts   Options
+	Config *config.Config
+	CI     ci.Provider
+	// Log receives kiln's and the child tools' human-readable output (redacted).
+	Log io.Writer
+	// Out receives the step's result for people (a summary line or table; redacted).
+	Out io.Writer
+	// ChildEnv holds what kiln adds to a child tool's environment: secrets from Vault and
+	// kiln's own settings; it is never logged.
+	ChildEnv map[string]string
+	// TFVars holds Terraform variables from Vault; they go to a 0600 -var-file, never argv.
+	TFVars map[string]string
+	// StopTimeout is how long a child tool gets to stop after SIGINT.
+	StopTimeout time.Duration
+
+	binary string
+}
+
+// Logf writes one line to the log, prefixed with the binary's name.
+func (r *Run) Logf(format string, args ...any) {
+	fmt.Fprintf(r.Log, r.binary+": "+format+"\n", args...)
+}
+
+// Path resolves a path given on the command line or in a variable against the working
+// directory.
+func (r *Run) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(r.Env.Dir, p)
+}
+
+// Main runs s as the process's step and returns the exit code.
+func Main(ctx context.Context, s Step) int {
+	env, err := OSEnv()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kiln-%s: error: %v\n", s.Name(), err)
+		return exitcode.Failed
+	}
+	return Execute(ctx, env, s, os.Args[1:])
+}
+
+// Execute runs s with the given environment and arguments and returns the exit code.
+func Execute(ctx context.Context, env Env, s Step, args []string) int {
+	binary := "kiln-" + s.Name()
+	flags := append(append([]Flag{}, commonFlags...), s.Flags()...)
+	opts, done, err := parseFlags(binary, s, flags, args, env.Getenv, env.Stdout)
+	if done {
+		if opts.Get("version") == "true" {
+			fmt.Fprintln(env.Stdout, version.String(binary))
+		}
+		return exitcode.OK
+	}
+	if err == nil {
+		err = execute(ctx, env, s, opts, binary)
+	}
+	return finish(ctx, env.Stderr, binary, err)
+}
+
+func execute(ctx context.Context, env Env, s Step, opts Options, binary string) error {
+	stop, err := time.ParseDuration(opts.Get("stop-timeout"))
+	if err != nil || stop < 0 {
+		return exitcode.New(exitcode.Usage, "--stop-timeout %q: want a duration such as 60s", opts.Get("stop-timeout"))
+	}
+	r := &Run{Env: env, Opts: opts, Log: env.Stderr, Out: env.Stdout, StopTimeout: stop, binary: binary,
+		ChildEnv: map[string]string{}, TFVars: map[string]string{}}
+	cfgPath := r.Path(opts.Get("config"))
+	r.Config, err = config.Load(cfgPath)
+	if err != nil {
+		return exitcode.Wrap(exitcode.Usage, err)
+	}
+	r.CI = ci.Detect(env.Getenv, env.Stdout, env.Now)
+	closeSecrets, err := openSecrets(ctx, r, s.Name())
+	if err != nil {
+		return err
+	}
+	defer closeSecrets()
+	r.Logf("%s (%s)", s.String(), r.CI.Name())
+	return s.Run(ctx, r)
+}
+
+// finish prints err as one line and returns the exit code; after a signal the code is
+// 130 or 143 whatever the step returned.
+func finish(ctx context.Context, stderr io.Writer, binary string, err error) int {
+	if sig := SignalCode(ctx); sig != 0 {
+		fmt.Fprintf(stderr, "%s: interrupted: %s\n", binary, interruptMessage(err))
+		return sig
+	}
+	if err == nil {
+		return exitcode.OK
+	}
+	var skip *SkipError
+	if errors.As(err, &skip) {
+		fmt.Fprintf(stderr, "%s: nothing to do: %s\n", binary, skip.Reason)
+		return exitcode.OK
+	}
+	fmt.Fprintf(stderr, "%s: error: %s\n", binary, oneLine(err.Error()))
+	return exitcode.Of(err)
+}
+
+func interruptMessage(err error) string {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return "the child tool was stopped; nothing was recorded"
+	}
+	return oneLine(err.Error())
+}

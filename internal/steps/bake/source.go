@@ -1,0 +1,105 @@
+package bake
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/step"
+)
+
+// source describes the commit being baked: the CI's variables, else KILN_SOURCE_SHA/REF,
+// else git in kiln.yaml's directory.
+func source(ctx context.Context, r *step.Run) (record.Source, error) {
+	info := r.CI.Info()
+	src := record.Source{Repo: info.Repo, Commit: info.Commit, Ref: info.Ref, PipelineURL: info.PipelineURL}
+	if v := r.Env.Getenv("KILN_SOURCE_SHA"); v != "" {
+		src.Commit = v
+	}
+	if v := r.Env.Getenv("KILN_SOURCE_REF"); v != "" {
+		src.Ref = v
+	}
+	if src.Commit == "" {
+		src.Commit = git(ctx, r.Config.Dir, "rev-parse", "HEAD")
+	}
+	if src.Ref == "" {
+		src.Ref = git(ctx, r.Config.Dir, "rev-parse", "--abbrev-ref", "HEAD")
+	}
+	if src.Repo == "" {
+		src.Repo = git(ctx, r.Config.Dir, "config", "--get", "remote.origin.url")
+	}
+	if src.Commit == "" {
+		return src, exitcode.New(exitcode.Usage, "source commit unknown: run in a git checkout or set KILN_SOURCE_SHA")
+	}
+	return src, nil
+}
+
+// git runs a read-only git command and returns its trimmed output, "" on any failure.
+func git(ctx context.Context, dir string, args ...string) string {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if cmd.Run() != nil {
+		return ""
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// templateFiles are the files Packer loads from a template directory.
+var templateSuffixes = []string{".pkr.hcl", ".pkr.json", ".pkrvars.hcl", ".pkrvars.json"}
+
+// TemplateDigest is the SHA-256 of a template file, or, for a directory, of the sorted
+// "sha256  name" lines of the files Packer loads from it (*.pkr.hcl, *.pkr.json, *.pkrvars.*).
+func TemplateDigest(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("packer template: %w", err)
+	}
+	if !st.IsDir() {
+		return fileDigest(path)
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return "", fmt.Errorf("packer template: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		for _, s := range templateSuffixes {
+			if !e.IsDir() && strings.HasSuffix(e.Name(), s) {
+				names = append(names, e.Name())
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "", fmt.Errorf("packer template %s: no *.pkr.hcl or *.pkr.json file", path)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		d, err := fileDigest(filepath.Join(path, n))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s  %s\n", d, n)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func fileDigest(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("packer template: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}

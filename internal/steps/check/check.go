@@ -1,0 +1,182 @@
+// Package check is kiln-test: it runs kiln.yaml's checks (HTTP, TCP) against the test
+// environment's Terraform outputs, each retried until its timeout, writes a JUnit XML report
+// and records the result, with the image id the checks ran against, in the record.
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kiln-ci/kiln/internal/checks"
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/step"
+)
+
+// Step is kiln-test.
+type Step struct{}
+
+func (Step) Name() string   { return "test" }
+func (Step) String() string { return "testing the deployed image" }
+func (Step) Description() string {
+	return "Runs kiln.yaml's test.checks against the deployment of test.environment (dev) that the\n" +
+		"record names, filling {{ .Outputs.<name> }} from its Terraform outputs; each check is retried\n" +
+		"until its timeout. Writes a JUnit XML report and records the result, with the image id tested,\n" +
+		"in kiln-image.json. Exit 1 when a check fails."
+}
+func (Step) Flags() []step.Flag {
+	return []step.Flag{{Name: "junit", Env: "KILN_JUNIT", Default: "kiln-junit.xml", Help: "path of the JUnit XML report"}}
+}
+func (Step) EnvVars() []string { return nil }
+
+// Run runs the checks.
+func (Step) Run(ctx context.Context, r *step.Run) error {
+	rec, err := r.ReadRecord()
+	if err != nil {
+		return err
+	}
+	cfg := r.Config
+	if len(cfg.Test.Checks) == 0 {
+		return exitcode.New(exitcode.Usage, "%s: test.checks is empty: no check would vouch for the image", cfg.File)
+	}
+	envName := cfg.Test.Environment
+	d := rec.Deployment(envName)
+	if d == nil {
+		return exitcode.New(exitcode.RecordInvalid, "%s: no deployment of %s in the record (run kiln-deploy-dev first)", r.Opts.Get("record"), envName)
+	}
+	if d.ImageID != rec.Image.ID {
+		return exitcode.New(exitcode.RecordInvalid, "%s: %s runs %s, not the record's image %s", r.Opts.Get("record"), envName, d.ImageID, rec.Image.ID)
+	}
+	specs, err := specsFor(cfg.Test.Checks, templateData(rec, d))
+	if err != nil {
+		return exitcode.Wrap(exitcode.Usage, err)
+	}
+	started := r.Env.Now()
+	runner := &checks.Runner{Now: r.Env.Now, Log: r.Log}
+	results := runner.Run(ctx, specs)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	junit := r.Path(r.Opts.Get("junit"))
+	if err := writeJUnit(junit, results, started); err != nil {
+		return err
+	}
+	rec.Tests = summarize(results, rec.Image.ID, envName, r.Env.Now().UTC(), r.Opts.Get("junit"))
+	if err := r.Publish(rec, nil); err != nil {
+		return err
+	}
+	for _, res := range results {
+		status := "ok  "
+		if !res.Passed {
+			status = "FAIL"
+		}
+		fmt.Fprintf(r.Out, "%s %s: %s\n", status, res.Name, res.Message)
+	}
+	if rec.Tests.Status != record.StatusPassed {
+		return fmt.Errorf("%d of %d checks failed: %s", rec.Tests.Failed, rec.Tests.Total, failedNames(results))
+	}
+	return nil
+}
+
+// templateData is what check URLs and addresses are rendered with.
+func templateData(rec *record.Record, d *record.Deployment) map[string]any {
+	outs := map[string]any{}
+	for k, o := range d.Outputs {
+		if o.Sensitive || len(o.Value) == 0 {
+			continue
+		}
+		var v any
+		if json.Unmarshal(o.Value, &v) == nil {
+			outs[k] = v
+		}
+	}
+	return map[string]any{
+		"Outputs":     outs,
+		"Image":       map[string]string{"ID": rec.Image.ID, "Name": rec.Image.Name, "Family": rec.Image.Family},
+		"Environment": d.Environment,
+	}
+}
+
+func specsFor(cs []config.Check, data map[string]any) ([]checks.Spec, error) {
+	var specs []checks.Spec
+	for _, c := range cs {
+		s := checks.Spec{Name: c.Name, Timeout: c.Timeout.Duration, Interval: c.Interval.Duration}
+		switch {
+		case c.HTTP != nil:
+			url, err := checks.Render(c.HTTP.URL, data)
+			if err != nil {
+				return nil, fmt.Errorf("check %s: url: %w", c.Name, err)
+			}
+			s.Kind = "http"
+			s.HTTP = &checks.HTTP{URL: url, Method: c.HTTP.Method, Status: c.HTTP.Status, BodyContains: c.HTTP.BodyContains, Headers: c.HTTP.Headers}
+		case c.TCP != nil:
+			addr, err := checks.Render(c.TCP.Address, data)
+			if err != nil {
+				return nil, fmt.Errorf("check %s: address: %w", c.Name, err)
+			}
+			s.Kind = "tcp"
+			s.TCP = &checks.TCP{Address: addr}
+		}
+		specs = append(specs, s)
+	}
+	return specs, nil
+}
+
+// summarize turns the results into the record's tests section.
+func summarize(results []checks.Result, imageID, env string, at time.Time, junit string) *record.Tests {
+	t := &record.Tests{Status: record.StatusPassed, ImageID: imageID, Environment: env, At: at, JUnit: junit, Total: len(results)}
+	for _, res := range results {
+		c := record.CheckResult{Name: res.Name, Kind: res.Kind, Status: record.StatusPassed, Message: res.Message,
+			Attempts: res.Attempts, DurationMS: res.Duration.Milliseconds()}
+		if res.Passed {
+			t.Passed++
+		} else {
+			t.Failed++
+			c.Status = record.StatusFailed
+			t.Status = record.StatusFailed
+		}
+		t.Checks = append(t.Checks, c)
+	}
+	return t
+}
+
+func failedNames(results []checks.Result) string {
+	var names []string
+	for _, r := range results {
+		if !r.Passed {
+			names = append(names, r.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// writeJUnit writes the report atomically: a temp file in the same directory, renamed.
+func writeJUnit(path string, results []checks.Result, started time.Time) error {
+	var buf bytes.Buffer
+	if err := checks.WriteJUnit(&buf, "kiln-test", results, started); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kiln-junit-*")
+	if err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("junit report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,71 @@
+// Package destroy is kiln-destroy-dev: terraform destroy of an environment (dev by default);
+// an environment with no workspace or an empty state is nothing to do, and exits 0.
+package destroy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kiln-ci/kiln/internal/environment"
+	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/steps/deploy"
+)
+
+// Step is kiln-destroy-dev.
+type Step struct{}
+
+func (Step) Name() string   { return "destroy-dev" }
+func (Step) String() string { return "destroying the dev environment" }
+func (Step) Description() string {
+	return "Destroys an environment (dev by default) with terraform destroy. It reads the record only\n" +
+		"for the image variable's value, when a record is there; a missing workspace or an empty state\n" +
+		"is nothing to do (exit 0). It refuses the promote environment unless --allow-promote-environment."
+}
+func (Step) Flags() []step.Flag {
+	return []step.Flag{deploy.EnvironmentFlag, step.DryRun,
+		{Name: "allow-promote-environment", Bool: true, Help: "allow destroying promote.environment (prod)"}}
+}
+func (Step) EnvVars() []string { return nil }
+
+// Run destroys the environment.
+func (Step) Run(ctx context.Context, r *step.Run) error {
+	name := r.Opts.Get("environment")
+	if name == r.Config.Promote.Environment && !r.Opts.Bool("allow-promote-environment") {
+		return step.UsageError("refusing to destroy %s, the promote environment (pass --allow-promote-environment)", name)
+	}
+	imageID := ""
+	if rec, err := r.ReadRecord(); err == nil {
+		imageID = rec.Image.ID
+	} else if env, err := r.Config.Env(name); err == nil {
+		// Terraform wants every required variable, even to destroy.
+		r.TFVars[env.ImageVar] = ""
+	}
+	t, err := environment.Open(ctx, r, name, imageID)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	existed, err := t.Workspace(ctx, false)
+	if err != nil {
+		return err
+	}
+	if !existed {
+		return step.Skip("%s has no workspace %q", name, t.Env.Workspace)
+	}
+	n, err := t.StateResources(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return step.Skip("nothing is deployed in %s", name)
+	}
+	if r.Opts.Bool("dry-run") {
+		fmt.Fprintf(r.Out, "dry run: would destroy %d resources in %s\n", n, name)
+		return nil
+	}
+	if err := t.Destroy(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.Out, "destroyed %s (%d resources)\n", name, n)
+	return nil
+}

@@ -1,0 +1,247 @@
+// Package terraform runs Terraform for one kiln environment through terraform-exec: init with
+// backend settings from a file, workspace select-or-create, plan, apply, outputs, destroy.
+// Variables (the image id, kiln.yaml's vars, secrets) travel in a 0600 -var-file, never on
+// the command line, and Terraform's environment is built on purpose.
+package terraform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/kiln-ci/kiln/internal/exitcode"
+)
+
+// Options configures a Terraform working directory for one environment.
+type Options struct {
+	Exec        string            // terraform binary
+	Dir         string            // the configuration directory
+	DataDir     string            // TF_DATA_DIR, one per environment so dev and prod never share .terraform
+	Workspace   string            // selected, or created when missing
+	Env         map[string]string // the child's whole environment (see BuildEnv)
+	VarFiles    []string          // -var-file paths: kiln.yaml's, then kiln's own 0600 file (which wins)
+	BackendFile string            // a 0600 -backend-config file, or ""
+	LockTimeout string            // Terraform duration, "0s" by default
+	StopTimeout time.Duration     // after SIGINT, how long Terraform gets before it is killed
+	Log         io.Writer         // Terraform's stdout and stderr, for people
+}
+
+// TF is a Terraform working directory ready to run commands.
+type TF struct {
+	o  Options
+	tf *tfexec.Terraform
+}
+
+// New prepares Terraform for o; it runs nothing yet.
+func New(o Options) (*TF, error) {
+	tf, err := tfexec.NewTerraform(o.Dir, o.Exec)
+	if err != nil {
+		return nil, fmt.Errorf("terraform in %s: %w", o.Dir, err)
+	}
+	env := map[string]string{}
+	for k, v := range o.Env {
+		env[k] = v
+	}
+	if o.DataDir != "" {
+		env["TF_DATA_DIR"] = o.DataDir
+	}
+	if err := tf.SetEnv(tfexec.CleanEnv(env)); err != nil {
+		return nil, fmt.Errorf("terraform environment: %w", err)
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	tf.SetStderr(o.Log)
+	if o.StopTimeout > 0 {
+		tf.SetWaitDelay(o.StopTimeout)
+	}
+	if o.LockTimeout == "" {
+		o.LockTimeout = "0s"
+	}
+	return &TF{o: o, tf: tf}, nil
+}
+
+// show sends Terraform's stdout to the log for the commands people read (init, plan,
+// apply, destroy); quiet discards it for those whose stdout kiln parses (JSON).
+func (t *TF) show()  { t.tf.SetStdout(t.o.Log) }
+func (t *TF) quiet() { t.tf.SetStdout(io.Discard) }
+
+// Init runs terraform init (-input=false, -reconfigure, the backend file when set).
+func (t *TF) Init(ctx context.Context, backend bool) error {
+	t.show()
+	opts := []tfexec.InitOption{tfexec.Reconfigure(true), tfexec.Backend(backend)}
+	if backend && t.o.BackendFile != "" {
+		opts = append(opts, tfexec.BackendConfig(t.o.BackendFile))
+	}
+	return t.wrap("init", t.tf.Init(ctx, opts...))
+}
+
+// Workspace selects the workspace, creating it when create is true; it reports whether the
+// workspace existed before.
+func (t *TF) Workspace(ctx context.Context, create bool) (existed bool, err error) {
+	ws := t.o.Workspace
+	if ws == "" || ws == "default" {
+		return true, nil
+	}
+	t.quiet()
+	list, _, err := t.tf.WorkspaceList(ctx)
+	if err != nil {
+		return false, t.wrap("workspace list", err)
+	}
+	for _, w := range list {
+		if w == ws {
+			return true, t.wrap("workspace select "+ws, t.tf.WorkspaceSelect(ctx, ws))
+		}
+	}
+	if !create {
+		return false, nil
+	}
+	return false, t.wrap("workspace new "+ws, t.tf.WorkspaceNew(ctx, ws, tfexec.LockTimeout(t.o.LockTimeout)))
+}
+
+// Plan runs terraform plan -detailed-exitcode and reports whether it has changes.
+func (t *TF) Plan(ctx context.Context, out string) (bool, error) {
+	t.show()
+	opts := []tfexec.PlanOption{tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout)}
+	for _, f := range t.o.VarFiles {
+		opts = append(opts, tfexec.VarFile(f))
+	}
+	if out != "" {
+		opts = append(opts, tfexec.Out(out))
+	}
+	changes, err := t.tf.Plan(ctx, opts...)
+	return changes, t.wrap("plan", err)
+}
+
+// Apply runs terraform apply -auto-approve.
+func (t *TF) Apply(ctx context.Context) error {
+	t.show()
+	opts := []tfexec.ApplyOption{tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout)}
+	for _, f := range t.o.VarFiles {
+		opts = append(opts, tfexec.VarFile(f))
+	}
+	return t.wrap("apply", t.tf.Apply(ctx, opts...))
+}
+
+// ApplyPlan applies a saved plan file (which already holds the variables).
+func (t *TF) ApplyPlan(ctx context.Context, plan string) error {
+	t.show()
+	return t.wrap("apply", t.tf.Apply(ctx, tfexec.DirOrPlan(plan), tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout)))
+}
+
+// Destroy runs terraform destroy -auto-approve.
+func (t *TF) Destroy(ctx context.Context) error {
+	t.show()
+	opts := []tfexec.DestroyOption{tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout)}
+	for _, f := range t.o.VarFiles {
+		opts = append(opts, tfexec.VarFile(f))
+	}
+	return t.wrap("destroy", t.tf.Destroy(ctx, opts...))
+}
+
+// Output is one Terraform output; a sensitive output's value is never kept.
+type Output struct {
+	Value     json.RawMessage
+	Sensitive bool
+}
+
+// Outputs reads the workspace's outputs.
+func (t *TF) Outputs(ctx context.Context) (map[string]Output, error) {
+	t.quiet()
+	metas, err := t.tf.Output(ctx)
+	if err != nil {
+		return nil, t.wrap("output", err)
+	}
+	out := make(map[string]Output, len(metas))
+	for k, m := range metas {
+		if m.Sensitive {
+			out[k] = Output{Sensitive: true}
+			continue
+		}
+		out[k] = Output{Value: m.Value}
+	}
+	return out, nil
+}
+
+// StateResources counts the resources in the workspace's state (0 for no state).
+func (t *TF) StateResources(ctx context.Context) (int, error) {
+	t.quiet()
+	st, err := t.tf.Show(ctx)
+	if err != nil {
+		return 0, t.wrap("show", err)
+	}
+	if st == nil || st.Values == nil || st.Values.RootModule == nil {
+		return 0, nil
+	}
+	n := len(st.Values.RootModule.Resources)
+	for _, m := range st.Values.RootModule.ChildModules {
+		n += len(m.Resources)
+	}
+	return n, nil
+}
+
+// wrap turns a terraform-exec error into one line: the state lock error becomes a *LockError,
+// cancellation stays recognisable, anything else keeps Terraform's own first error line.
+func (t *TF) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("terraform %s in %s: stopped: %w", op, t.o.Dir, context.Canceled)
+	}
+	msg := err.Error()
+	if lock := parseLock(msg); lock != nil {
+		return exitcode.Wrap(exitcode.Locked, lock)
+	}
+	return fmt.Errorf("terraform %s in %s: %s", op, t.o.Dir, firstError(msg))
+}
+
+// firstError picks Terraform's own "Error: ..." line out of its stderr.
+func firstError(msg string) string {
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(strings.TrimLeft(line, "│╷╵ "))
+		if strings.HasPrefix(line, "Error: ") {
+			return strings.TrimPrefix(line, "Error: ")
+		}
+	}
+	return strings.SplitN(strings.TrimSpace(msg), "\n", 2)[0]
+}
+
+
+// FmtCheck runs terraform fmt -check and returns the files that need formatting.
+func (t *TF) FmtCheck(ctx context.Context) ([]string, error) {
+	t.quiet()
+	ok, files, err := t.tf.FormatCheck(ctx)
+	if err != nil && !ok && len(files) > 0 {
+		return files, nil
+	}
+	return files, t.wrap("fmt -check", err)
+}
+
+// Validate runs terraform validate (after Init without a backend) and returns each error
+// diagnostic as "file:line: summary".
+func (t *TF) Validate(ctx context.Context) ([]string, error) {
+	t.quiet()
+	out, err := t.tf.Validate(ctx)
+	if err != nil {
+		return nil, t.wrap("validate", err)
+	}
+	var problems []string
+	for _, d := range out.Diagnostics {
+		if d.Severity != "error" {
+			continue
+		}
+		where := ""
+		if d.Range != nil {
+			where = fmt.Sprintf("%s:%d: ", d.Range.Filename, d.Range.Start.Line)
+		}
+		problems = append(problems, where+d.Summary)
+	}
+	return problems, nil
+}

@@ -1,0 +1,121 @@
+// Package tools finds the Terraform and Packer binaries a step runs, with hc-install: an
+// explicit path first, then the project's .tools/bin, then PATH, then (unless offline) a
+// download of the pinned release from releases.hashicorp.com or a mirror, whose checksums
+// and signature hc-install verifies.
+package tools
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/go-version"
+	install "github.com/hashicorp/hc-install"
+	"github.com/hashicorp/hc-install/fs"
+	"github.com/hashicorp/hc-install/product"
+	"github.com/hashicorp/hc-install/releases"
+	"github.com/hashicorp/hc-install/src"
+
+	"github.com/kiln-ci/kiln/internal/exitcode"
+)
+
+// The pinned versions kiln downloads when no binary is found; the project's own bootstrap
+// (scripts/tools.sh) builds the same versions.
+const (
+	TerraformVersion = "1.5.7"
+	PackerVersion    = "1.9.4"
+)
+
+// Finder locates tool binaries.
+type Finder struct {
+	Getenv func(string) string
+	Dir    string // the working directory; .tools/bin is looked for here and in its parents
+}
+
+// Terraform returns the path of the terraform binary; explicit, when set, must exist.
+func (f Finder) Terraform(ctx context.Context, explicit string) (string, error) {
+	return f.find(ctx, product.Terraform, TerraformVersion, explicit)
+}
+
+// Packer returns the path of the packer binary; explicit, when set, must exist.
+func (f Finder) Packer(ctx context.Context, explicit string) (string, error) {
+	return f.find(ctx, product.Packer, PackerVersion, explicit)
+}
+
+func (f Finder) find(ctx context.Context, p product.Product, pinned, explicit string) (string, error) {
+	name := p.BinaryName()
+	if explicit != "" {
+		if err := executable(explicit); err != nil {
+			return "", exitcode.New(exitcode.Usage, "%s binary %s: %v", p.Name, explicit, err)
+		}
+		return explicit, nil
+	}
+	var sources []src.Source
+	for _, path := range f.candidates(name) {
+		sources = append(sources, &fs.AnyVersion{ExactBinPath: path})
+	}
+	if f.Getenv("KILN_TOOLS_OFFLINE") == "" {
+		sources = append(sources, &releases.ExactVersion{
+			Product:    p,
+			Version:    version.Must(version.NewVersion(pinned)),
+			InstallDir: f.cacheDir(p.Name, pinned),
+			ApiBaseURL: f.Getenv("KILN_RELEASES_URL"),
+		})
+	}
+	if len(sources) == 0 {
+		return "", fmt.Errorf("%s not found in .tools/bin or PATH, and KILN_TOOLS_OFFLINE forbids a download", p.Name)
+	}
+	path, err := install.NewInstaller().Ensure(ctx, sources)
+	if err != nil {
+		return "", fmt.Errorf("find %s: %w", p.Name, err)
+	}
+	return path, nil
+}
+
+// candidates lists the existing binaries named name in .tools/bin (here or above) and PATH.
+func (f Finder) candidates(name string) []string {
+	var out []string
+	for dir := f.Dir; dir != ""; {
+		p := filepath.Join(dir, ".tools", "bin", name)
+		if executable(p) == nil {
+			out = append(out, p)
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	for _, dir := range filepath.SplitList(f.Getenv("PATH")) {
+		if dir == "" {
+			continue
+		}
+		if p := filepath.Join(dir, name); executable(p) == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (f Finder) cacheDir(product, v string) string {
+	base := f.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		base = filepath.Join(f.Getenv("HOME"), ".cache")
+	}
+	dir := filepath.Join(base, "kiln", "tools", product, v)
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
+}
+
+func executable(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return fmt.Errorf("not an executable file")
+	}
+	return nil
+}

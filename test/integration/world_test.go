@@ -1,0 +1,146 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// world is a copy of the fast fixture with a dev and a prod "service" on 127.0.0.1.
+type world struct {
+	dir      string
+	devOK    atomic.Bool // whether the dev service answers healthy
+	dev      *httptest.Server
+	prod     *httptest.Server
+	template string // the fixture's kiln.yaml with ports filled in
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	w := &world{dir: t.TempDir()}
+	w.devOK.Store(true)
+	w.dev = service(t, &w.devOK)
+	var ok atomic.Bool
+	ok.Store(true)
+	w.prod = service(t, &ok)
+	copyDir(t, filepath.Join("testdata", "fast"), w.dir)
+	cfg := readFile(t, filepath.Join(w.dir, "kiln.yaml"))
+	cfg = strings.ReplaceAll(cfg, "${DEV_PORT}", port(t, w.dev))
+	cfg = strings.ReplaceAll(cfg, "${PROD_PORT}", port(t, w.prod))
+	w.template = cfg
+	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), cfg)
+	return w
+}
+
+// service answers /healthz with "ok" while healthy is true, else 503.
+func service(t testing.TB, healthy *atomic.Bool) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func port(t testing.TB, s *httptest.Server) string {
+	_, p, err := net.SplitHostPort(s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// state reads Terraform's own state for a workspace and returns the inputs of every
+// terraform_data resource, by address.
+func (w *world) state(t testing.TB, workspace string) map[string]string {
+	t.Helper()
+	path := filepath.Join(w.dir, "terraform", "terraform.tfstate.d", workspace, "terraform.tfstate")
+	var st struct {
+		Resources []struct {
+			Type, Name string
+			Instances  []struct {
+				Attributes struct {
+					Input struct{ Value string } `json:"input"`
+				} `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, path)), &st); err != nil {
+		t.Fatalf("terraform state %s: %v", path, err)
+	}
+	out := map[string]string{}
+	for _, r := range st.Resources {
+		for _, in := range r.Instances {
+			out[r.Type+"."+r.Name] = in.Attributes.Input.Value
+		}
+	}
+	return out
+}
+
+// packerOutputs returns the files Packer wrote under the template's output directory.
+func (w *world) packerOutputs(t testing.TB) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(w.dir, "packer", "output", "*.img"))
+	return files
+}
+
+func sha256File(t testing.TB, path string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(readFile(t, path)))
+	return hex.EncodeToString(sum[:])
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyDir(t testing.TB, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			if d.Name() == "output" || d.Name() == ".terraform" || d.Name() == "terraform.tfstate.d" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

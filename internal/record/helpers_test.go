@@ -47,7 +47,7 @@ func sample() *Record {
 		Environment: "prod", ImageID: r.Image.ID, Family: "demo-web",
 		PreviousImageID: "local:sha256:00", From: "master", To: "stable",
 		MergeRequest: "https://gitlab.example.com/team/demo/-/merge_requests/3",
-		At: t0.Add(time.Hour),
+		At:           t0.Add(time.Hour),
 	}
 	return r
 }

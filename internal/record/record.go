@@ -10,7 +10,8 @@
 // writes it (fields in schema order, no HTML escaping), with the digest field set to "".
 // A record whose compact form differs from that encoding (duplicate keys, keys in another
 // order or spelling, other escapes) is refused as well, so every reader of the file sees the
-// same values kiln digested. Whitespace is free: `jq .` may reindent the file.
+// same values kiln digested. Whitespace is free: `jq .` may reindent the file. For records of
+// plain text, `jq -cj '.digest=""' kiln-image.json | sha256sum` recomputes the digest.
 package record
 
 import (

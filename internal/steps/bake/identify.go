@@ -23,8 +23,16 @@ func identify(r *step.Run, cfg *config.Config, tmpl packer.Template, res packer.
 	}
 	img := record.Image{Name: name, Family: cfg.Image.Family, Provider: cfg.Registry.Type}
 	var chosen *packer.Artifact
+	seen := map[string]bool{}
 	for i := range res.Artifacts {
 		a := &res.Artifacts[i]
+		// A post-processor such as manifest passes the builder's artifact through: Packer
+		// then reports it twice, at index 0 and 1.
+		k := a.Build + "\x00" + a.ID + "\x00" + strings.Join(a.Files, "\x00")
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		img.Artifacts = append(img.Artifacts, artifactRecords(dir, *a)...)
 		usable := packer.HasIdentity(*a) || packer.IsFileArtifact(*a)
 		if chosen == nil && usable && (cfg.Packer.Build == "" || cfg.Packer.Build == a.Build) {

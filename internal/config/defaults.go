@@ -1,9 +1,6 @@
 package config
 
-import (
-	"net/http"
-	"time"
-)
+import "time"
 
 // Defaults of kiln.yaml schema version 1; they are part of the contract.
 const (
@@ -15,8 +12,8 @@ const (
 	DefaultTestEnvironment = "dev"
 	DefaultCheckTimeout    = 2 * time.Minute
 	DefaultCheckInterval   = 2 * time.Second
-	DefaultHTTPMethod      = http.MethodGet
-	DefaultHTTPStatus      = http.StatusOK
+	DefaultHTTPMethod      = "GET"
+	DefaultHTTPStatus      = 200
 	DefaultPromoteFrom     = "master"
 	DefaultPromoteTo       = "stable"
 	DefaultPromoteEnv      = "prod"

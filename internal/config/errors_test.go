@@ -68,7 +68,7 @@ func TestParseErrors(t *testing.T) {
 		{"timeout number", base + "test:\n  checks:\n    - name: a\n      tcp: {address: x}\n      timeout: 5\n", `kiln.yaml:13: test.checks[0].timeout: expected a duration such as "30s" or "2m", got "5"`},
 		{"file yes", vaultBase + "    - {env: A, path: kv/a, field: f, steps: [bake], file: yes}\n", `kiln.yaml:12: vault.secrets[0].file: expected true or false, got "yes"`},
 		{"infinite var", base + "    vars: {x: .inf}\n", `kiln.yaml:9: environments.dev.vars.x: expected a finite number, got ".inf"`},
-		{"alias cycle", base + "    vars: &v {a: *v}\n", `kiln.yaml:9: nested more than 64 levels deep (an anchor that contains itself?)`},
+		{"alias cycle", base + "    vars: &v {a: *v}\n", `kiln.yaml:9: nested more than 64 levels deep (or an anchor contains itself)`},
 		{"bad merge", base + "    <<: [1]\n", `kiln.yaml:9: environments.dev: merge key << expects a mapping or a list of mappings`},
 
 		// Required keys, at the parent's line.

@@ -21,7 +21,7 @@ func (d *decoder) enter(n *yaml.Node, path string) (*yaml.Node, error) {
 	switch {
 	case d.depth > maxDepth:
 		d.depth--
-		return nil, newError(d.file, line, "nested more than %d levels deep (an anchor that contains itself?)", maxDepth)
+		return nil, newError(d.file, line, "nested more than %d levels deep (or an anchor contains itself)", maxDepth)
 	case d.nodes > maxNodes:
 		d.depth--
 		return nil, newError(d.file, line, "more than %d values (aliases that expand too much?)", maxNodes)

@@ -7,7 +7,7 @@ BIN     := $(CURDIR)/bin
 STEPS   := validate bake test deploy-dev promote destroy-dev
 FUZZTIME ?= 10s
 
-.PHONY: build tools test test-short fuzz lint bench clean
+.PHONY: build tools test test-short fuzz lint bench clean demo demo-clean
 
 ## build: the step binaries into bin/
 build:
@@ -44,6 +44,14 @@ lint:
 ## bench: kiln's overhead against the raw tools on the fast fixture
 bench: tools
 	go test -run '^$$' -bench . -benchtime 5x ./test/integration
+
+## demo: the main job: the whole pipeline on the local QEMU example (installs what it needs)
+demo: build tools
+	bash scripts/demo.sh
+
+## demo-clean: stop every VM of the demo and remove its overlays
+demo-clean:
+	bash scripts/demo-clean.sh
 
 clean:
 	rm -rf $(BIN)

@@ -30,6 +30,13 @@ var commonFlags = []Flag{
 	{Name: "stop-timeout", Env: "KILN_STOP_TIMEOUT", Default: "60s", Help: "on SIGINT/SIGTERM, how long the child tool gets to stop before it is killed"},
 }
 
+// commonEnv lists, for --help, the variables every step reads besides its flags'.
+var commonEnv = []string{
+	"KILN_TOOLS_OFFLINE=1   never download Terraform or Packer; use --terraform/--packer, .tools/bin or PATH",
+	"KILN_RELEASES_URL      a mirror of releases.hashicorp.com for the pinned downloads",
+	"GITLAB_CI, GITHUB_ACTIONS, JENKINS_URL   select the CI adapter (outputs, masking, log sections)",
+}
+
 // DryRun is the --dry-run flag of the steps that change something.
 var DryRun = Flag{Name: "dry-run", Env: "KILN_DRY_RUN", Bool: true, Help: "show what would change (plan, validate) without changing it"}
 
@@ -121,11 +128,9 @@ func writeHelp(w io.Writer, binary string, s Step, flags []Flag) {
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", "--help", "show this help", "--version", "print the version and commit")
-	if env := s.EnvVars(); len(env) > 0 {
-		fmt.Fprintln(w, "\nEnvironment:")
-		for _, e := range env {
-			fmt.Fprintf(w, "  %s\n", e)
-		}
+	fmt.Fprintln(w, "\nEnvironment:")
+	for _, e := range append(s.EnvVars(), commonEnv...) {
+		fmt.Fprintf(w, "  %s\n", e)
 	}
 	fmt.Fprintln(w, "\nExit codes:")
 	for _, c := range exitcode.Table {

@@ -30,8 +30,8 @@ func (Step) Description() string {
 func (Step) Flags() []step.Flag { return []step.Flag{step.DryRun} }
 func (Step) EnvVars() []string {
 	return []string{
-		"KILN_SOURCE_SHA, KILN_SOURCE_REF   source commit and ref outside CI (default: git in kiln.yaml's directory)",
-		"KILN_REGISTRY_PATH                 the local registry's directory (overrides registry.path)",
+		"KILN_SOURCE_SHA, KILN_SOURCE_REF   the source commit and ref outside CI (default: git in kiln.yaml's directory)",
+		"KILN_REGISTRY_PATH     the local registry's directory (overrides registry.path)",
 		"CI_COMMIT_SHA, GITHUB_SHA, GIT_COMMIT, ...  the CI's own variables for the source",
 	}
 }

@@ -33,7 +33,7 @@ var EnvironmentFlag = step.Flag{Name: "environment", Env: "KILN_ENVIRONMENT", De
 
 func (Step) Flags() []step.Flag { return []step.Flag{EnvironmentFlag, step.DryRun} }
 func (Step) EnvVars() []string {
-	return []string{"KILN_REGISTRY_PATH  the local registry's directory (overrides registry.path)"}
+	return []string{"KILN_REGISTRY_PATH     the local registry's directory (overrides registry.path)"}
 }
 
 // Run deploys the image.

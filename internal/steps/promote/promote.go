@@ -31,7 +31,7 @@ func (Step) Flags() []step.Flag {
 	}
 }
 func (Step) EnvVars() []string {
-	return []string{"KILN_REGISTRY_PATH  the local registry's directory (overrides registry.path)"}
+	return []string{"KILN_REGISTRY_PATH     the local registry's directory (overrides registry.path)"}
 }
 
 // Run promotes the image.

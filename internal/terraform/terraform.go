@@ -213,7 +213,6 @@ func firstError(msg string) string {
 	return strings.SplitN(strings.TrimSpace(msg), "\n", 2)[0]
 }
 
-
 // FmtCheck runs terraform fmt -check and returns the files that need formatting.
 func (t *TF) FmtCheck(ctx context.Context) ([]string, error) {
 	t.quiet()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pinned HashiCorp tools kiln's tests and demo use into .tools/bin, from the Go
 # module proxy, and skips any tool whose pinned version is already there.
-#   scripts/tools.sh [terraform] [packer] [vault]   (default: terraform packer)
+#   scripts/tools.sh [terraform] [packer] [vault] [goss]   (default: terraform packer)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +10,7 @@ mkdir -p "$bin"
 
 TERRAFORM_VERSION=1.5.7
 PACKER_VERSION=1.9.4
+GOSS_VERSION=0.4.10
 
 have() { # have NAME VERSION: the binary exists and reports VERSION
   [ -x "$bin/$1" ] && [ -f "$bin/.$1.version" ] && [ "$(cat "$bin/.$1.version")" = "$2" ]
@@ -40,6 +41,17 @@ build_vault() {
   (cd "$root/tools/vault" && GOFLAGS=-mod=mod GONOSUMDB='github.com/hashicorp/vault-plugin-*' \
     go build -o "$bin/vault" .)
   echo "$v" >"$bin/.vault.version"
+}
+
+build_goss() {
+  have goss "$GOSS_VERSION" && return 0
+  echo "tools: building goss $GOSS_VERSION (linux/amd64, static; kiln-test copies it to the VM)" >&2
+  dir=$(go mod download -json "github.com/goss-org/goss@v$GOSS_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || { echo "tools: goss module not downloaded" >&2; return 1; }
+  (cd "$dir" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+    -ldflags "-s -w -X github.com/goss-org/goss/util.Version=v$GOSS_VERSION" \
+    -o "$bin/goss" ./cmd/goss)
+  echo "$GOSS_VERSION" >"$bin/.goss.version"
 }
 
 targets=("$@")

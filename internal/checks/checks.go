@@ -1,6 +1,6 @@
 // Package checks runs the checks kiln-test makes against a deployment (an HTTP request, a TCP
-// connect; ssh and goss later), each retried until its own deadline, and writes their results
-// as a JUnit XML report that GitLab, Jenkins and GitHub can show.
+// connect, a command over SSH, a goss run over SSH), each retried until its own deadline, and
+// writes their results as a JUnit XML report that GitLab, Jenkins and GitHub can show.
 package checks
 
 import (
@@ -19,17 +19,21 @@ const (
 	DefaultTimeout = 2 * time.Minute
 	// DefaultInterval is the pause between attempts when a Spec gives none.
 	DefaultInterval = 2 * time.Second
-	// MaxAttemptTimeout bounds a single attempt; the check's remaining time bounds it too.
+	// MaxAttemptTimeout bounds a single HTTP or TCP attempt, and the connecting part (dial,
+	// handshake, login) of an SSH or goss attempt, whose command is bounded only by the
+	// check's remaining time; the check's remaining time bounds every attempt too.
 	MaxAttemptTimeout = 10 * time.Second
 )
 
 // Spec describes one check: what to probe and how long to keep trying.
 type Spec struct {
 	Name string
-	// Kind is "http" or "tcp" ("ssh" and "goss" are planned); any other kind fails the check.
+	// Kind is "http", "tcp", "ssh" or "goss"; any other kind fails the check.
 	Kind string
 	HTTP *HTTP
 	TCP  *TCP
+	SSH  *SSH
+	Goss *Goss
 	// Timeout is the overall deadline of the check, retries included (default 2m).
 	Timeout time.Duration
 	// Interval is the pause between two attempts (default 2s).
@@ -60,6 +64,18 @@ type Result struct {
 	Passed   bool
 	Message  string // the last failure reason, or a short note on success
 	Attempts int
+	Duration time.Duration
+	// Assertions are what the last attempt's goss run reported, one per assertion; nil for
+	// other kinds and when the last attempt did not get as far as running goss.
+	Assertions []Assertion
+}
+
+// Assertion is the outcome of one goss assertion: one property of one resource.
+type Assertion struct {
+	Name     string // resource type, id and property: "File /etc/hostname exists"
+	Passed   bool
+	Skipped  bool
+	Message  string // goss's own summary of the assertion, possibly several lines
 	Duration time.Duration
 }
 
@@ -92,8 +108,9 @@ func (r *Runner) Run(ctx context.Context, specs []Spec) []Result {
 	return results
 }
 
-// attempt returns the function that makes one attempt at s, or why s cannot run.
-func (r *Runner) attempt(s Spec) (attemptFunc, error) {
+// attempt returns the function that makes one attempt at s, or why s cannot run. A goss
+// attempt stores the assertions it found in *assertions (nil when it found none).
+func (r *Runner) attempt(s Spec, assertions *[]Assertion) (attemptFunc, error) {
 	switch s.Kind {
 	case "http":
 		if s.HTTP == nil {
@@ -111,10 +128,18 @@ func (r *Runner) attempt(s Spec) (attemptFunc, error) {
 			return nil, err
 		}
 		return r.tcpAttempt(*s.TCP), nil
-	case "ssh", "goss":
-		return nil, fmt.Errorf("kind %s is not implemented yet", s.Kind)
+	case "ssh":
+		if s.SSH == nil {
+			return nil, errors.New("kind ssh without ssh settings")
+		}
+		return r.sshAttempt(*s.SSH)
+	case "goss":
+		if s.Goss == nil {
+			return nil, errors.New("kind goss without goss settings")
+		}
+		return r.gossAttempt(*s.Goss, assertions)
 	default:
-		return nil, fmt.Errorf("unknown kind %q (want http or tcp)", s.Kind)
+		return nil, fmt.Errorf("unknown kind %q (want http, tcp, ssh or goss)", s.Kind)
 	}
 }
 

@@ -149,9 +149,8 @@ func TestRunSpecErrors(t *testing.T) {
 		spec Spec
 		want string
 	}{
-		{"unknown kind", Spec{Kind: "ping"}, `unknown kind "ping" (want http or tcp)`},
-		{"no kind", Spec{}, `unknown kind "" (want http or tcp)`},
-		{"later kind", Spec{Kind: "ssh"}, "kind ssh is not implemented yet"},
+		{"unknown kind", Spec{Kind: "ping"}, `unknown kind "ping" (want http, tcp, ssh or goss)`},
+		{"no kind", Spec{}, `unknown kind "" (want http, tcp, ssh or goss)`},
 		{"http without settings", Spec{Kind: "http"}, "kind http without http settings"},
 		{"tcp without settings", Spec{Kind: "tcp"}, "kind tcp without tcp settings"},
 		{"relative URL", Spec{Kind: "http", HTTP: &HTTP{URL: "/healthz"}}, `invalid URL "/healthz": want http:// or https:// and a host`},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,7 +52,12 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -76,30 +82,39 @@ func (f junitFailure) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 }
 
 // WriteJUnit writes results to w as a JUnit XML report: one testsuite named suite (the
-// classname of every testcase; DefaultSuite when empty), one testcase per result, and a
-// failure element for each result that did not pass. timestamp is when the run started.
+// classname of every testcase; DefaultSuite when empty) and one testcase per result, with a
+// failure element for each result that did not pass; a result with goss assertions is one
+// testcase per assertion instead, named "<check>: <resource type> <id> <property>".
+// timestamp is when the run started.
 func WriteJUnit(w io.Writer, suite string, results []Result, timestamp time.Time) error {
 	if suite == "" {
 		suite = DefaultSuite
 	}
-	s := junitSuite{
-		Name:      suite,
-		Tests:     len(results),
-		Timestamp: timestamp.UTC().Format("2006-01-02T15:04:05"),
-		Cases:     make([]junitCase, 0, len(results)),
-	}
+	s := junitSuite{Name: suite, Timestamp: timestamp.UTC().Format("2006-01-02T15:04:05")}
 	var total time.Duration
 	for _, r := range results {
 		total += r.Duration
+		if len(r.Assertions) > 0 {
+			s.Cases = append(s.Cases, assertionCases(suite, r)...)
+			continue
+		}
 		c := junitCase{Classname: suite, Name: r.Name, Time: seconds(r.Duration)}
 		if r.Passed {
 			c.SystemOut = r.Message
 		} else {
-			s.Failures++
 			c.Failure = &junitFailure{Message: r.Message, Type: FailureType, Text: failureText(r)}
 		}
 		s.Cases = append(s.Cases, c)
 	}
+	for _, c := range s.Cases {
+		switch {
+		case c.Failure != nil:
+			s.Failures++
+		case c.Skipped != nil:
+			s.Skipped++
+		}
+	}
+	s.Tests = len(s.Cases)
 	s.Time = seconds(total)
 	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}}
 	out, err := xml.MarshalIndent(doc, "", "  ")
@@ -110,6 +125,40 @@ func WriteJUnit(w io.Writer, suite string, results []Result, timestamp time.Time
 		return fmt.Errorf("write junit report: %w", err)
 	}
 	return nil
+}
+
+// assertionCases are the testcases of the goss assertions of r: a failed one carries goss's
+// summary of it and the check's outcome; a passed one, goss's summary as its output. A
+// failed check none of whose assertions failed (all were skipped) gets its own testcase
+// too, so the report never shows it as passed.
+func assertionCases(suite string, r Result) []junitCase {
+	cases := make([]junitCase, 0, len(r.Assertions)+1)
+	seen := map[string]int{}
+	failed := false
+	for _, a := range r.Assertions {
+		name := r.Name + ": " + a.Name
+		if seen[name]++; seen[name] > 1 { // GitLab drops a testcase whose name repeats
+			name = fmt.Sprintf("%s (%d)", name, seen[name])
+		}
+		c := junitCase{Classname: suite, Name: name, Time: seconds(a.Duration)}
+		first := strings.Join(strings.Fields(a.Message), " ") // goss's summary on one line
+		switch {
+		case a.Skipped:
+			c.Skipped = &junitSkipped{Message: first}
+		case a.Passed:
+			c.SystemOut = a.Message
+		default:
+			failed = true
+			c.Failure = &junitFailure{Message: first, Type: FailureType,
+				Text: a.Message + "\n\ncheck " + r.Name + ": " + failureText(r)}
+		}
+		cases = append(cases, c)
+	}
+	if !r.Passed && !failed {
+		cases = append(cases, junitCase{Classname: suite, Name: r.Name, Time: seconds(r.Duration),
+			Failure: &junitFailure{Message: r.Message, Type: FailureType, Text: failureText(r)}})
+	}
+	return cases
 }
 
 // failureText is the failure element's text: the reason first, as GitLab shows only this

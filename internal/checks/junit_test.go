@@ -21,7 +21,8 @@ var junitResults = []Result{
 		Message: "gave up after 5 attempts in 2m0s: tcp 127.0.0.1:2222: connection refused"},
 	{Name: `body <"&'>`, Kind: "http", Attempts: 1, Duration: 1500 * time.Millisecond,
 		Message: "interrupted after 1 attempt; last failure: GET http://127.0.0.1/?a=1&b=2: status 200, body (3 bytes) does not contain \"<ok>\"\x1b\nsecond line"},
-	{Name: "later", Kind: "ssh", Message: "kind ssh is not implemented yet"},
+	{Name: "service", Kind: "ssh", Attempts: 1,
+		Message: "failed on attempt 1, not retried: host key mismatch for 127.0.0.1:2222: got SHA256:abc, want SHA256:def"},
 }
 
 var junitTime = time.Date(2026, 11, 21, 11, 30, 5, 0, time.FixedZone("CET", 3600))
@@ -122,5 +123,84 @@ func TestWriteJUnitEmpty(t *testing.T) {
 	var p parsed
 	if err := xml.Unmarshal(buf.Bytes(), &p); err != nil || p.Tests != 0 || len(p.Suites) != 1 {
 		t.Errorf("empty report: %v %+v\n%s", err, p, buf.String())
+	}
+}
+
+// gossResults cover goss checks: passed, failed with assertions (one skipped, two named
+// alike), failed with every assertion skipped, and failed before goss ran.
+var gossResults = []Result{
+	{Name: "goss", Kind: "goss", Passed: true, Attempts: 1, Duration: 2 * time.Second,
+		Message: "passed on attempt 1: goss root@127.0.0.1:2222: 2 assertions passed",
+		Assertions: []Assertion{
+			{Name: "File /etc/hostname exists", Passed: true, Message: "File: /etc/hostname: exists: matches expectation: true", Duration: time.Millisecond},
+			{Name: "Service kiln-demo running", Passed: true, Message: "Service: kiln-demo: running: matches expectation: true", Duration: 2 * time.Millisecond},
+		}},
+	{Name: "goss-dev", Kind: "goss", Attempts: 3, Duration: 4 * time.Second,
+		Message: "gave up after 3 attempts in 4s: goss root@127.0.0.1:2222: 2 of 4 assertions failed: Port tcp:8080 listening, Port tcp:8080 listening",
+		Assertions: []Assertion{
+			{Name: "File /etc/hostname exists", Passed: true, Message: "File: /etc/hostname: exists: matches expectation: true"},
+			{Name: "Port tcp:8080 listening", Message: "Port: tcp:8080: listening:\nExpected\n    false\nto equal\n    true"},
+			{Name: "Port tcp:8080 listening", Message: "Port: tcp:8080: listening:\nExpected\n    false\nto equal\n    true"},
+			{Name: "Service cron running", Passed: true, Skipped: true, Message: "Service: cron: running: skipped"},
+		}},
+	{Name: "goss-skipped", Kind: "goss", Attempts: 1, Duration: time.Second,
+		Message:    "failed on attempt 1, not retried: goss root@127.0.0.1:2222: no assertion passed: all 1 were skipped",
+		Assertions: []Assertion{{Name: "File /x exists", Passed: true, Skipped: true, Message: "File: /x: exists: skipped"}}},
+	{Name: "goss-down", Kind: "goss", Attempts: 2, Duration: 2 * time.Second,
+		Message: "gave up after 2 attempts in 2s: goss root@127.0.0.1:2222: connection refused"},
+}
+
+func TestWriteJUnitGoss(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, "kiln-test", gossResults, junitTime); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "junit-goss.golden.xml")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("WriteJUnit output differs from %s (go test -update rewrites it):\n%s", golden, buf.String())
+	}
+	var p struct {
+		Suite struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Skipped  int `xml:"skipped,attr"`
+			Cases    []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range p.Suite.Cases {
+		mark := "+"
+		if c.Failure != nil {
+			mark = "-"
+		} else if c.Skipped != nil {
+			mark = "s"
+		}
+		got = append(got, mark+" "+c.Name)
+	}
+	want2 := []string{
+		"+ goss: File /etc/hostname exists", "+ goss: Service kiln-demo running",
+		"+ goss-dev: File /etc/hostname exists", "- goss-dev: Port tcp:8080 listening", "- goss-dev: Port tcp:8080 listening (2)", "s goss-dev: Service cron running",
+		"s goss-skipped: File /x exists", "- goss-skipped",
+		"- goss-down",
+	}
+	if strings.Join(got, "\n") != strings.Join(want2, "\n") || p.Suite.Tests != 9 || p.Suite.Failures != 4 || p.Suite.Skipped != 2 {
+		t.Errorf("testcases (tests %d failures %d skipped %d):\n%s\nwant (9, 4, 2):\n%s",
+			p.Suite.Tests, p.Suite.Failures, p.Suite.Skipped, strings.Join(got, "\n"), strings.Join(want2, "\n"))
 	}
 }

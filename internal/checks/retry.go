@@ -2,9 +2,20 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// permanentError is a failure that retrying cannot fix and must not paper over, such as a
+// host key that is not the pinned one: the check fails at once.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// permanent marks err as a failure that ends the check without another attempt.
+func permanent(err error) error { return &permanentError{err} }
 
 // run is the state of one check while it is retried.
 type run struct {
@@ -18,7 +29,7 @@ type run struct {
 func (r *Runner) runOne(ctx context.Context, s Spec) Result {
 	now := r.now()
 	c := &run{res: Result{Name: s.Name, Kind: s.Kind}, now: now, start: now()}
-	attempt, err := r.attempt(s)
+	attempt, err := r.attempt(s, &c.res.Assertions)
 	if err != nil {
 		return c.finish(false, "%v", err)
 	}
@@ -32,7 +43,7 @@ func (r *Runner) runOne(ctx context.Context, s Spec) Result {
 		if remaining <= 0 {
 			return c.gaveUp()
 		}
-		actx, cancel := context.WithTimeout(ctx, min(remaining, MaxAttemptTimeout))
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout(s.Kind, remaining))
 		note, err := attempt(actx)
 		cancel()
 		c.res.Attempts++
@@ -44,6 +55,10 @@ func (r *Runner) runOne(ctx context.Context, s Spec) Result {
 		}
 		c.last = err.Error()
 		fmt.Fprintf(r.log(), "%s: attempt %d: %s\n", s.Name, c.res.Attempts, c.last)
+		var perm *permanentError
+		if errors.As(err, &perm) {
+			return c.finish(false, "failed on attempt %d, not retried: %s", c.res.Attempts, c.last)
+		}
 		if !now().Add(interval).Before(deadline) {
 			return c.gaveUp()
 		}
@@ -73,6 +88,16 @@ func (c *run) gaveUp() Result {
 	}
 	took := roundDuration(c.now().Sub(c.start))
 	return c.finish(false, "gave up after %s in %s: %s", plural(c.res.Attempts, "attempt"), took, c.last)
+}
+
+// attemptTimeout bounds one attempt of a check of kind with remaining time left: an SSH
+// or goss attempt bounds its connecting part itself and lets its command run as long as the
+// check may.
+func attemptTimeout(kind string, remaining time.Duration) time.Duration {
+	if kind == "ssh" || kind == "goss" {
+		return remaining
+	}
+	return min(remaining, MaxAttemptTimeout)
 }
 
 func orDefault(d, def time.Duration) time.Duration {

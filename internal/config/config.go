@@ -67,11 +67,13 @@ type Test struct {
 	Checks      []Check `yaml:"checks"`
 }
 
-// Check is one test; exactly one of HTTP and TCP is set.
+// Check is one test; exactly one of HTTP, TCP, SSH and Goss is set.
 type Check struct {
 	Name     string     `yaml:"name"`
 	HTTP     *HTTPCheck `yaml:"http"`
 	TCP      *TCPCheck  `yaml:"tcp"`
+	SSH      *SSHCheck  `yaml:"ssh"`      // see check_ssh.go
+	Goss     *GossCheck `yaml:"goss"`     // see check_ssh.go
 	Timeout  Duration   `yaml:"timeout"`  // default 2m
 	Interval Duration   `yaml:"interval"` // default 2s
 }
@@ -92,9 +94,17 @@ type TCPCheck struct {
 
 // Promote says which branches and environment promotion concerns.
 type Promote struct {
-	From        string `yaml:"from"`        // default master
-	To          string `yaml:"to"`          // default stable
-	Environment string `yaml:"environment"` // default prod
+	From        string        `yaml:"from"`        // default master
+	To          string        `yaml:"to"`          // default stable
+	Environment string        `yaml:"environment"` // default prod
+	GitLab      PromoteGitLab `yaml:"gitlab"`
+}
+
+// PromoteGitLab says where kiln-promote finds the tested record in GitLab mode: in the
+// artifacts of which job of the promote.from pipeline, under which path.
+type PromoteGitLab struct {
+	TestJob      string `yaml:"test_job"`      // default test
+	ArtifactPath string `yaml:"artifact_path"` // default kiln-image.json; relative to the project directory
 }
 
 // Vault says where secrets come from and which step gets which.
@@ -127,7 +137,10 @@ type Secret struct {
 	File      bool     `yaml:"file"`       // write the value to a file; the env var holds its path
 	Engine    string   `yaml:"engine"`     // kv2 (default) | kv1 | dynamic
 	EnvPrefix string   `yaml:"env_prefix"` // dynamic: every field -> PREFIX+UPPER(field)
-	TFVar     string   `yaml:"tf_var"`     // optional Terraform variable to receive it
+	// Params makes a dynamic secret a write of these parameters (pki/issue/<role> needs
+	// common_name, aws/sts/<role> a ttl) instead of a read.
+	Params map[string]string `yaml:"params"`
+	TFVar  string            `yaml:"tf_var"` // optional Terraform variable to receive it
 }
 
 // Duration is a time.Duration written as "30s" or "2m" in kiln.yaml.

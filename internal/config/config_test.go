@@ -56,8 +56,26 @@ func TestLoadFull(t *testing.T) {
 				TCP:     &TCPCheck{Address: "{{ .Outputs.ssh_address }}"},
 				Timeout: Duration{2 * time.Minute}, Interval: Duration{2 * time.Second},
 			},
+			{
+				Name: "service-active",
+				SSH: &SSHCheck{
+					Address: "{{ .Outputs.ssh_address }}", User: "root", PrivateKeyFile: "keys/id_ed25519",
+					HostKey: "{{ .Outputs.ssh_host_key }}", Command: "systemctl is-active kiln-demo", StdoutContains: "active",
+				},
+				Timeout: Duration{3 * time.Minute}, Interval: Duration{2 * time.Second},
+			},
+			{
+				Name: "goss",
+				Goss: &GossCheck{
+					Address: "{{ .Outputs.ssh_address }}", User: "kiln", PrivateKeyEnv: "SSH_KEY_FILE",
+					HostKey:  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEbxV9VuEd8fFUJ1EJ6P8MSU6s0mGF9O8wbR3bZ2vFSU host",
+					Gossfile: "goss/goss.yaml", Binary: "tools/goss-linux-amd64",
+				},
+				Timeout: Duration{2 * time.Minute}, Interval: Duration{2 * time.Second},
+			},
 		}},
-		Promote: Promote{From: "master", To: "stable", Environment: "prod"},
+		Promote: Promote{From: "master", To: "stable", Environment: "prod",
+			GitLab: PromoteGitLab{TestJob: "kiln-test", ArtifactPath: "out/kiln-image.json"}},
 		Vault: &Vault{
 			Address:   "https://vault.example.com",
 			Namespace: "ci",
@@ -102,6 +120,8 @@ func TestDefaults(t *testing.T) {
 		{"promote.from", c.Promote.From, "master"},
 		{"promote.to", c.Promote.To, "stable"},
 		{"promote.environment", c.Promote.Environment, "prod"},
+		{"promote.gitlab.test_job", c.Promote.GitLab.TestJob, "test"},
+		{"promote.gitlab.artifact_path", c.Promote.GitLab.ArtifactPath, "kiln-image.json"},
 		{"auth path", c.Vault.Auth.Path, "approle"},
 		{"role_id_env", c.Vault.Auth.RoleIDEnv, "VAULT_ROLE_ID"},
 		{"secret_id_env (file given)", c.Vault.Auth.SecretIDEnv, ""},

@@ -17,6 +17,8 @@ const (
 	DefaultPromoteFrom     = "master"
 	DefaultPromoteTo       = "stable"
 	DefaultPromoteEnv      = "prod"
+	DefaultGitLabTestJob   = "test"
+	DefaultGitLabArtifact  = "kiln-image.json"
 	DefaultSecretEngine    = EngineKV2
 )
 
@@ -73,6 +75,8 @@ func (c *Config) setDefaults() {
 	def(&c.Promote.From, DefaultPromoteFrom)
 	def(&c.Promote.To, DefaultPromoteTo)
 	def(&c.Promote.Environment, DefaultPromoteEnv)
+	def(&c.Promote.GitLab.TestJob, DefaultGitLabTestJob)
+	def(&c.Promote.GitLab.ArtifactPath, DefaultGitLabArtifact)
 	if c.Vault != nil {
 		c.Vault.Auth.setDefaults()
 		for i := range c.Vault.Secrets {

@@ -116,7 +116,7 @@ func TestParseErrors(t *testing.T) {
 		{"default test environment missing", strings.Replace(base, "  dev:", "  qa:", 1) + "test:\n  checks:\n    - {name: a, tcp: {address: x}}\n", `kiln.yaml:9: test.environment: no environment "dev" in environments`},
 		{"check no name", base + "test:\n  checks:\n    - tcp: {address: x}\n", `kiln.yaml:11: missing required key "name" in test.checks[0]`},
 		{"check duplicate name", base + "test:\n  checks:\n    - {name: a, tcp: {address: x}}\n    - {name: a, tcp: {address: y}}\n", `kiln.yaml:12: test.checks[1].name: "a" is already the name of test.checks[0]`},
-		{"check neither", base + "test:\n  checks:\n    - name: a\n      timeout: 1m\n", `kiln.yaml:11: test.checks[0]: needs one of http or tcp`},
+		{"check neither", base + "test:\n  checks:\n    - name: a\n      timeout: 1m\n", `kiln.yaml:11: test.checks[0]: needs one of http, tcp, ssh or goss`},
 		{"check both", base + "test:\n  checks:\n    - name: a\n      http: {url: x}\n      tcp: {address: x}\n", `kiln.yaml:13: test.checks[0]: has both http and tcp; a check does one thing`},
 		{"http no url", base + "test:\n  checks:\n    - name: a\n      http:\n        status: 204\n", `kiln.yaml:12: missing required key "url" in test.checks[0].http`},
 		{"http method", base + "test:\n  checks:\n    - name: a\n      http: {url: x, method: get}\n", `kiln.yaml:12: test.checks[0].http.method: "get" is not an HTTP method such as GET`},
@@ -127,6 +127,16 @@ func TestParseErrors(t *testing.T) {
 		// Promote.
 		{"promote same branch", base + "promote:\n  from: main\n  to: main\n", `kiln.yaml:11: promote.to: "main" is also promote.from; promotion goes from one branch to another`},
 		{"promote environment unknown", base + "promote:\n  environment: prod\n", `kiln.yaml:10: promote.environment: no environment "prod" in environments`},
+		{"promote gitlab unknown key", base + "promote:\n  gitlab: {job: test}\n", `kiln.yaml:10: unknown key "job" in promote.gitlab`},
+		{"promote gitlab list", base + "promote:\n  gitlab: [test]\n", `kiln.yaml:10: promote.gitlab: expected a mapping, got a list`},
+		{"test job blank", base + "promote:\n  gitlab:\n    test_job: \" \"\n", `kiln.yaml:11: promote.gitlab.test_job: " " is empty`},
+		{"test job newline", base + "promote:\n  gitlab:\n    test_job: \"a\\nb\"\n", `kiln.yaml:11: promote.gitlab.test_job: "a\nb" contains control characters`},
+		{"test job long", base + "promote:\n  gitlab:\n    test_job: " + strings.Repeat("j", 256) + "\n", `kiln.yaml:11: promote.gitlab.test_job: "` + strings.Repeat("j", 256) + `" is longer than the 255 characters of a GitLab job name`},
+		{"artifact absolute", base + "promote:\n  gitlab:\n    artifact_path: /tmp/kiln-image.json\n", `kiln.yaml:11: promote.gitlab.artifact_path: "/tmp/kiln-image.json" is absolute; artifact paths are relative to the project directory`},
+		{"artifact parent", base + "promote:\n  gitlab:\n    artifact_path: ../kiln-image.json\n", `kiln.yaml:11: promote.gitlab.artifact_path: "../kiln-image.json" leaves the project directory`},
+		{"artifact unclean", base + "promote:\n  gitlab:\n    artifact_path: out//kiln-image.json\n", `kiln.yaml:11: promote.gitlab.artifact_path: "out//kiln-image.json" is not a clean path to a file (no ./, //, trailing / or ..)`},
+		{"artifact directory", base + "promote:\n  gitlab:\n    artifact_path: out/\n", `kiln.yaml:11: promote.gitlab.artifact_path: "out/" is not a clean path to a file (no ./, //, trailing / or ..)`},
+		{"artifact backslash", base + "promote:\n  gitlab:\n    artifact_path: 'out\\kiln-image.json'\n", `kiln.yaml:11: promote.gitlab.artifact_path: "out\\kiln-image.json" contains a backslash; use / between directories`},
 
 		// Vault.
 		{"vault no auth", base + "vault:\n  address: https://v\n", `kiln.yaml:9: missing required key "auth" in vault`},

@@ -33,11 +33,21 @@ func (c *Config) validateTest() error {
 }
 
 func (c *Config) validateCheck(p string, ch Check) error {
+	kinds := ch.kinds()
+	sort.SliceStable(kinds, func(i, j int) bool { return c.Line(p+"."+kinds[i]) < c.Line(p+"."+kinds[j]) })
 	switch {
-	case ch.HTTP == nil && ch.TCP == nil:
-		return c.errorf(p, "%s: needs one of http or tcp", p)
-	case ch.HTTP != nil && ch.TCP != nil:
-		return c.errorf(p+".tcp", "%s: has both http and tcp; a check does one thing", p)
+	case len(kinds) == 0:
+		return c.errorf(p, "%s: needs one of http, tcp, ssh or goss", p)
+	case len(kinds) > 1:
+		return c.errorf(p+"."+kinds[1], "%s: has both %s and %s; a check does one thing", p, kinds[0], kinds[1])
+	case ch.SSH != nil:
+		if err := c.validateSSH(p+".ssh", ch.SSH); err != nil {
+			return err
+		}
+	case ch.Goss != nil:
+		if err := c.validateGoss(p+".goss", ch.Goss); err != nil {
+			return err
+		}
 	case ch.HTTP != nil:
 		h := ch.HTTP
 		if h.URL == "" {
@@ -79,7 +89,7 @@ func (c *Config) validatePromote() error {
 	if _, ok := c.Environments[p.Environment]; !ok && c.has("promote.environment") {
 		return c.errorf("promote.environment", "promote.environment: no environment %q in environments", p.Environment)
 	}
-	return nil
+	return c.validatePromoteGitLab()
 }
 
 // has reports whether the key at the dotted path was written in the file.

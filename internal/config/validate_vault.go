@@ -119,6 +119,9 @@ func (c *Config) validateSecret(p string, s Secret) error {
 			return c.errorf(index(p+".steps", j), "%s.steps: %q is not one of %s", p, st, strings.Join(StepNames, ", "))
 		}
 	}
+	if len(s.Params) > 0 && s.Engine != EngineDynamic {
+		return c.errorf(p+".params", "%s.params: only used with engine dynamic", p)
+	}
 	if s.EnvPrefix != "" {
 		return c.validatePrefixSecret(p, s)
 	}

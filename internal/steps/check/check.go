@@ -1,6 +1,7 @@
-// Package check is kiln-test: it runs kiln.yaml's checks (HTTP, TCP) against the test
-// environment's Terraform outputs, each retried until its timeout, writes a JUnit XML report
-// and records the result, with the image id the checks ran against, in the record.
+// Package check is kiln-test: it runs kiln.yaml's checks (HTTP, TCP, a command over SSH,
+// goss over SSH) against the test environment's Terraform outputs, each retried until its
+// timeout, writes a JUnit XML report (one testcase per check, or per goss assertion) and
+// records the result, with the image id the checks ran against, in the record.
 package check
 
 import (
@@ -32,7 +33,10 @@ func (Step) Description() string {
 		"in kiln-image.json. Exit 1 when a check fails."
 }
 func (Step) Flags() []step.Flag {
-	return []step.Flag{{Name: "junit", Env: "KILN_JUNIT", Default: "kiln-junit.xml", Help: "path of the JUnit XML report"}}
+	return []step.Flag{
+		{Name: "junit", Env: "KILN_JUNIT", Default: "kiln-junit.xml", Help: "path of the JUnit XML report"},
+		{Name: "goss", Env: "KILN_GOSS", Help: "the goss binary that goss checks copy to the machine, unless kiln.yaml names one (linux/amd64; default: .tools/bin/goss, then PATH)"},
+	}
 }
 func (Step) EnvVars() []string { return nil }
 
@@ -54,7 +58,8 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if d.ImageID != rec.Image.ID {
 		return exitcode.New(exitcode.RecordInvalid, "%s: %s runs %s, not the record's image %s", r.Opts.Get("record"), envName, d.ImageID, rec.Image.ID)
 	}
-	specs, err := specsFor(cfg.Test.Checks, templateData(rec, d))
+	rm := remote{cfg: cfg, getenv: r.Env.Getenv, dir: r.Env.Dir, gossFlag: r.Opts.Get("goss")}
+	specs, err := specsFor(cfg.Test.Checks, templateData(rec, d), rm)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
@@ -104,11 +109,23 @@ func templateData(rec *record.Record, d *record.Deployment) map[string]any {
 	}
 }
 
-func specsFor(cs []config.Check, data map[string]any) ([]checks.Spec, error) {
+// specsFor maps kiln.yaml's checks to the checks package's, rendering their templates.
+func specsFor(cs []config.Check, data map[string]any, rm remote) ([]checks.Spec, error) {
 	var specs []checks.Spec
 	for _, c := range cs {
 		s := checks.Spec{Name: c.Name, Timeout: c.Timeout.Duration, Interval: c.Interval.Duration}
+		var err error
 		switch {
+		case c.SSH != nil:
+			s.Kind = "ssh"
+			if s.SSH, err = rm.sshSpec(c.Name, c.SSH, data); err != nil {
+				return nil, err
+			}
+		case c.Goss != nil:
+			s.Kind = "goss"
+			if s.Goss, err = rm.gossSpec(c.Name, c.Goss, data); err != nil {
+				return nil, err
+			}
 		case c.HTTP != nil:
 			url, err := checks.Render(c.HTTP.URL, data)
 			if err != nil {

@@ -21,6 +21,7 @@ type Config struct {
 	Test         Test                   `yaml:"test"`
 	Promote      Promote                `yaml:"promote"`
 	Vault        *Vault                 `yaml:"vault"`
+	Lifecycle    *Lifecycle             `yaml:"lifecycle"` // nil: kiln-rotate has nothing to do
 
 	File string `yaml:"-"` // path of kiln.yaml as given
 	Dir  string `yaml:"-"` // absolute directory of kiln.yaml; relative paths resolve against it
@@ -32,14 +33,17 @@ type Config struct {
 type Image struct {
 	Family string `yaml:"family"` // required; see ValidateImageName
 	Name   string `yaml:"name"`   // text/template, default DefaultImageName
+	Base   string `yaml:"base"`   // the base image, recorded and passed to Packer as base_image
 }
 
 // Registry says where images are kept.
 type Registry struct {
-	Type    string `yaml:"type"`    // local (default) | gcp | aws
-	Path    string `yaml:"path"`    // local only; default .kiln/images
-	Project string `yaml:"project"` // gcp only
-	Region  string `yaml:"region"`  // aws only
+	Type          string `yaml:"type"`           // local (default) | gcp | aws
+	Path          string `yaml:"path"`           // local only; default .kiln/images
+	Project       string `yaml:"project"`        // gcp only; default $GOOGLE_CLOUD_PROJECT
+	Region        string `yaml:"region"`         // aws only; default $AWS_REGION
+	FamilyPointer string `yaml:"family_pointer"` // aws only: tag (default) | ssm
+	SSMParameter  string `yaml:"ssm_parameter"`  // aws with ssm: default /kiln/families/<family>
 }
 
 // Packer says how to bake.

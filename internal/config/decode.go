@@ -48,6 +48,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	switch {
 	case v.Type() == durationType:
 		return d.duration(n, v.Addr().Interface().(*Duration), path)
+	case v.Type() == reflect.TypeOf(ageType):
+		return d.age(n, v.Addr().Interface().(*Age), path)
 	case v.Kind() == reflect.Pointer:
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))

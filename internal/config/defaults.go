@@ -75,6 +75,7 @@ func (c *Config) setDefaults() {
 	def(&c.Promote.From, DefaultPromoteFrom)
 	def(&c.Promote.To, DefaultPromoteTo)
 	def(&c.Promote.Environment, DefaultPromoteEnv)
+	c.setLifecycleDefaults()
 	def(&c.Promote.GitLab.TestJob, DefaultGitLabTestJob)
 	def(&c.Promote.GitLab.ArtifactPath, DefaultGitLabArtifact)
 	if c.Vault != nil {

@@ -27,8 +27,9 @@ var sampleNames = [2]NameData{
 // order (top-level sections in schema order, entries in file order).
 func (c *Config) validate() error {
 	for _, check := range []func() error{
-		c.validateVersion, c.validateImage, c.validateRegistry, c.validatePacker,
-		c.validateEnvironments, c.validateTest, c.validatePromote, c.validateVault,
+		c.validateVersion, c.validateImage, c.validateImageBase, c.validateRegistry,
+		c.validateRegistryPointer, c.validatePacker, c.validateEnvironments, c.validateTest,
+		c.validatePromote, c.validateVault, c.validateLifecycle,
 	} {
 		if err := check(); err != nil {
 			return err

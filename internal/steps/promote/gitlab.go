@@ -1,0 +1,154 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/gitlab"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/step"
+)
+
+// sourceFlag chooses where the record comes from.
+var sourceFlag = step.Flag{Name: "source", Env: "KILN_PROMOTE_SOURCE", Default: "auto",
+	Help: "where the record comes from: file (--record), gitlab (the GitLab API), or auto (see GitLab mode)"}
+
+// gitlabHelp ends --help: when GitLab mode is on and what it does.
+const gitlabHelp = `GitLab mode (--source gitlab; --source auto, the default, turns it on in a GitLab CI job
+(GITLAB_CI=true) on the promote.to branch (CI_COMMIT_BRANCH = promote.to) when neither
+--record nor KILN_RECORD is given): from CI_COMMIT_SHA kiln finds the merged merge request
+from promote.from to promote.to that made that commit (its merge commit, its squash commit,
+or its head for a fast-forward), the newest successful promote.from pipeline of the merge
+request's head, and downloads the record from that pipeline's test job artifacts
+(promote.gitlab.test_job, artifact_path). It promotes only a record baked from the merge
+request's head whose tests passed for its image, saves it as --record, promotes it as above
+(the promotion names the merge request) and notes the promotion on the merge request once (a
+hidden marker finds an earlier note). No such merge request or successful pipeline, a test
+job that did not succeed, a record of another commit or with failed tests: exit 8. No test
+job, no artifact (expired or not in artifacts:paths), an invalid record: exit 6. A token
+GitLab refuses: exit 2. GitLab refuses notes to CI_JOB_TOKEN on most versions: kiln then
+warns and exits 0; set KILN_GITLAB_TOKEN to have the note. Each CI job may run on another
+machine: a local-registry image must be in a registry directory every job shares
+(KILN_REGISTRY_PATH), and the promote environment's Terraform state must be shared too.`
+
+// gitlabEnvVars are listed by --help.
+var gitlabEnvVars = []string{
+	"GITLAB_CI, CI_COMMIT_BRANCH  GitLab mode turns on in a GitLab CI job on promote.to (--source auto)",
+	"CI_API_V4_URL, CI_PROJECT_ID  GitLab mode: the API and the project (set in every GitLab CI job)",
+	"CI_COMMIT_SHA  GitLab mode: the commit on promote.to whose merge request is promoted",
+	"KILN_GITLAB_TOKEN  GitLab mode: an access token (read_api; api to post the note), never logged",
+	"CI_JOB_TOKEN  GitLab mode: used when KILN_GITLAB_TOKEN is unset (most GitLab versions refuse it the API)",
+	"CI_PIPELINE_URL, CI_JOB_URL  GitLab mode: linked from the merge request note",
+}
+
+// gitlabMode reports whether the record comes from the GitLab API (see gitlabHelp).
+func gitlabMode(r *step.Run) (bool, error) {
+	switch src := r.Opts.Get("source"); src {
+	case "gitlab":
+		return true, nil
+	case "file":
+		return false, nil
+	case "auto":
+		return r.Env.Getenv("GITLAB_CI") == "true" && !r.Opts.IsSet("record") &&
+			r.Env.Getenv("CI_COMMIT_BRANCH") == r.Config.Promote.To, nil
+	default:
+		return false, step.UsageError("--source %q: want auto, file or gitlab", src)
+	}
+}
+
+// runGitLab finds the record through the GitLab API, promotes it, and notes the merge request.
+func runGitLab(ctx context.Context, r *step.Run) error {
+	q, err := gitlabQuery(r)
+	if err != nil {
+		return err
+	}
+	s, err := gitlab.SettingsFromEnv(r.Env.Getenv)
+	if err != nil {
+		return err
+	}
+	c, err := gitlab.New(s)
+	if err != nil {
+		return err
+	}
+	r.Logf("GitLab mode: finding the %s -> %s merge request of commit %s", q.From, q.To, q.Commit)
+	found, err := c.FindRecord(ctx, q)
+	if err != nil {
+		return err
+	}
+	mr := found.MergeRequest
+	r.Logf("merge request !%d (merged by %s), %s pipeline #%d, job %s #%d: image %s",
+		mr.IID, mr.How, found.Pipeline.Ref, found.Pipeline.ID, found.Job.Name, found.Job.ID, found.Record.Image.ID)
+	rec, resumed := resume(r, found.Record)
+	if !resumed && !r.Opts.Bool("dry-run") {
+		if err := record.Write(r.RecordPath(), rec); err != nil {
+			return err
+		}
+	}
+	done, err := promote(ctx, r, rec, mr.WebURL)
+	if err != nil || !done {
+		return err
+	}
+	found.Record = rec
+	return note(ctx, r, c, found)
+}
+
+// gitlabQuery gathers what FindRecord needs from the CI variables, flags and kiln.yaml.
+func gitlabQuery(r *step.Run) (gitlab.Query, error) {
+	commit, err := gitlab.CommitFromEnv(r.Env.Getenv)
+	if err != nil {
+		return gitlab.Query{}, err
+	}
+	p := r.Config.Promote
+	q := gitlab.Query{Commit: commit, From: p.From, To: p.To, TestJob: p.GitLab.TestJob, ArtifactPath: p.GitLab.ArtifactPath}
+	if v := r.Opts.Get("gitlab-test-job"); v != "" {
+		if problem := config.JobNameProblem(v); problem != "" {
+			return q, step.UsageError("--gitlab-test-job %q %s", v, problem)
+		}
+		q.TestJob = v
+	}
+	if v := r.Opts.Get("gitlab-artifact"); v != "" {
+		if problem := config.ArtifactPathProblem(v); problem != "" {
+			return q, step.UsageError("--gitlab-artifact %q %s", v, problem)
+		}
+		q.ArtifactPath = v
+	}
+	return q, nil
+}
+
+// resume returns the local record instead of the downloaded one when it is that record
+// after an earlier run of this step (same image, source, build time and tests), so that a
+// second run sees its own promotion and changes nothing.
+func resume(r *step.Run, got *record.Record) (*record.Record, bool) {
+	local, err := record.Read(r.RecordPath())
+	if err != nil || local.Image.ID != got.Image.ID || local.Source != got.Source ||
+		!local.BuiltAt.Equal(got.BuiltAt) || !reflect.DeepEqual(local.Tests, got.Tests) {
+		return got, false
+	}
+	r.Logf("%s is this record, promoted before: resuming from it", r.RecordPath())
+	return local, true
+}
+
+// note posts the promotion note on the merge request unless it is there already. A token
+// GitLab does not let post is a warning; another failure is an error that says the
+// promotion itself is done.
+func note(ctx context.Context, r *step.Run, c *gitlab.Client, found *gitlab.Found) error {
+	env, iid := environment(r), found.MergeRequest.IID
+	info := r.CI.Info()
+	body := gitlab.NoteBody(found, env, gitlab.Links{PipelineURL: info.PipelineURL, JobURL: info.JobURL})
+	posted, err := c.NoteOnce(ctx, iid, gitlab.Marker(env, found.Record.Image.ID), body)
+	switch {
+	case gitlab.IsDenied(err):
+		r.Logf("warning: promoted, but the merge request !%d was not noted: %v", iid, err)
+	case err != nil:
+		return exitcode.Wrap(exitcode.Failed, fmt.Errorf("promoted, but noting merge request !%d failed "+
+			"(run the job again to note it; the promotion will not repeat): %w", iid, err))
+	case posted:
+		fmt.Fprintf(r.Out, "noted the promotion on merge request !%d\n", iid)
+	default:
+		r.Logf("merge request !%d already notes this promotion", iid)
+	}
+	return nil
+}

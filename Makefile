@@ -7,7 +7,7 @@ BIN     := $(CURDIR)/bin
 STEPS   := validate bake test deploy-dev promote destroy-dev
 FUZZTIME ?= 10s
 
-.PHONY: build tools test test-short fuzz lint bench clean demo demo-clean
+.PHONY: ci-tools build tools test test-short fuzz lint bench clean demo demo-clean
 
 ## build: the step binaries into bin/
 build:
@@ -20,9 +20,13 @@ tools:
 	bash scripts/tools.sh terraform packer goss
 
 ## test: everything CI runs: tools, vet, the whole test suite with the real tools, fuzzing briefly
-test: tools lint
+test: tools ci-tools lint
 	KILN_REQUIRE_TOOLS=1 go test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
+
+## ci-tools: rsync, gitlab-ci-local 4.64.1 (npm ci into node_modules) and actionlint for test/ci, cached
+ci-tools:
+	bash scripts/ci-tools.sh
 
 ## test-short: unit tests only (no Packer, Terraform or QEMU runs)
 test-short:

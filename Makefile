@@ -17,7 +17,7 @@ build:
 ## tools: Terraform 1.5.7 and Packer 1.9.4 (and the Vault dev server for tests) built from the
 ## Go module proxy into .tools/bin, cached
 tools:
-	bash scripts/tools.sh terraform packer goss
+	bash scripts/tools.sh terraform packer goss vault
 
 ## test: everything CI runs: tools, vet, the whole test suite with the real tools, fuzzing briefly
 test: tools ci-tools lint

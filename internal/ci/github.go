@@ -52,11 +52,35 @@ func (g *github) SetOutputs(outputs map[string]string) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	for _, k := range keys {
+		if err := checkOutput(k, outputs[k]); err != nil {
+			return err
+		}
+	}
 	return catch("write $GITHUB_OUTPUT", func() {
 		for _, k := range keys {
 			g.action.SetOutput(k, outputs[k])
 		}
 	})
+}
+
+// outputDelimiter is the fixed heredoc delimiter go-githubactions writes outputs with
+// (NAME<<DELIMITER, the value's lines, DELIMITER).
+const outputDelimiter = "_GitHubActionsFileCommandDelimeter_"
+
+// checkOutput refuses an output $GITHUB_OUTPUT cannot carry as written: a name the runner
+// would read as NAME=VALUE or as another heredoc, or a value with the fixed delimiter on a
+// line of its own, which would end the value early and let the rest set other outputs.
+func checkOutput(name, value string) error {
+	if name == "" || strings.ContainsAny(name, "=\r\n") || strings.Contains(name, "<<") {
+		return fmt.Errorf("write $GITHUB_OUTPUT: output name %q: want no =, << or line break", name)
+	}
+	for _, line := range strings.Split(value, "\n") {
+		if strings.TrimRight(line, "\r") == outputDelimiter {
+			return fmt.Errorf("write $GITHUB_OUTPUT: output %s: value holds the delimiter line %s", name, outputDelimiter)
+		}
+	}
+	return nil
 }
 
 func (g *github) Summary(markdown string) error {

@@ -69,7 +69,7 @@ func (t *Target) prepare(r *step.Run, exe, imageID string, offline bool) error {
 	if imageID != "" {
 		add["KILN_IMAGE_ID"] = imageID
 	}
-	childEnv, vars := terraform.BuildEnv(r.Env.Environ(), add)
+	childEnv, vars := terraform.BuildEnv(r.ChildEnviron(), add)
 	for k, v := range t.Env.Vars {
 		vars[k] = v
 	}

@@ -51,11 +51,20 @@ func (o Options) Get(name string) string { return o.values[name] }
 
 // Bool reports whether a boolean flag is on.
 func (o Options) Bool(name string) bool {
-	switch strings.ToLower(o.values[name]) {
+	on, _ := parseBool(o.values[name])
+	return on
+}
+
+// parseBool reads a boolean flag's or variable's value; ok is false for anything else, so
+// that a typo such as KILN_DRY_RUN=ture is a usage error rather than a real run.
+func parseBool(s string) (on, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "1", "true", "yes", "on":
-		return true
+		return true, true
+	case "0", "false", "no", "off":
+		return false, true
 	}
-	return false
+	return false, false
 }
 
 // IsSet reports whether the flag or its variable was given (rather than the default).
@@ -71,7 +80,13 @@ func parseFlags(binary string, s Step, flags []Flag, args []string, getenv func(
 		v := new(string)
 		given[f.Name] = v
 		if f.Bool {
-			fs.BoolFunc(f.Name, f.Help, func(s string) error { *v = s; return nil })
+			fs.BoolFunc(f.Name, f.Help, func(s string) error {
+				if _, ok := parseBool(s); !ok && s != "" {
+					return fmt.Errorf("want true or false")
+				}
+				*v = s
+				return nil
+			})
 		} else {
 			fs.StringVar(v, f.Name, "", f.Help)
 		}
@@ -104,6 +119,9 @@ func parseFlags(binary string, s Step, flags []Flag, args []string, getenv func(
 			}
 		case f.Env != "" && getenv(f.Env) != "":
 			o.values[f.Name], o.set[f.Name] = getenv(f.Env), true
+			if _, ok := parseBool(o.values[f.Name]); f.Bool && !ok {
+				return Options{}, false, exitcode.New(exitcode.Usage, "%s=%q: want true or false", f.Env, o.values[f.Name])
+			}
 		default:
 			o.values[f.Name] = f.Default
 		}

@@ -1,6 +1,7 @@
 package step
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -20,9 +21,6 @@ func (r *Run) ReadRecord() (*record.Record, error) {
 // Publish writes the record atomically, merges its variables and extra into kiln.env, and
 // hands the same values to the CI as outputs (GitHub: image-id, image-name, ...).
 func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
-	if err := record.Write(r.RecordPath(), rec); err != nil {
-		return err
-	}
 	vars := record.EnvFromRecord(rec)
 	for k, v := range extra {
 		vars[k] = v
@@ -32,7 +30,15 @@ func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 	if err != nil {
 		return err
 	}
+	// kiln.env is checked before the record is written, so that a value or a count kiln.env
+	// cannot carry fails the step without leaving a record that says it succeeded.
 	if err := env.SetAll(vars); err != nil {
+		return fmt.Errorf("%s: %w", envPath, err)
+	}
+	if _, err := env.Bytes(); err != nil {
+		return fmt.Errorf("%s: %w", envPath, err)
+	}
+	if err := record.Write(r.RecordPath(), rec); err != nil {
 		return err
 	}
 	if err := record.WriteDotenv(envPath, env); err != nil {
@@ -44,10 +50,17 @@ func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var md strings.Builder
+	fmt.Fprintf(&md, "### %s\n\n| output | value |\n|---|---|\n", r.binary)
 	for _, k := range keys {
-		outputs[strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(k, "KILN_")), "_", "-")] = vars[k]
+		name := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(k, "KILN_")), "_", "-")
+		outputs[name] = vars[k]
+		fmt.Fprintf(&md, "| `%s` | `%s` |\n", name, vars[k])
 	}
-	return r.CI.SetOutputs(outputs)
+	if err := r.CI.SetOutputs(outputs); err != nil {
+		return err
+	}
+	return r.CI.Summary(md.String())
 }
 
 // Registry returns the image registry kiln.yaml names; --registry (KILN_REGISTRY_PATH)

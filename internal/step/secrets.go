@@ -1,9 +1,99 @@
 package step
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
 
-// openSecrets fetches the step's secrets from Vault, when kiln.yaml has a vault block, and
-// returns the function that revokes them.
-func openSecrets(ctx context.Context, r *Run, stepName string) (func(), error) {
-	return func() {}, nil
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/redact"
+	"github.com/kiln-ci/kiln/internal/secrets"
+)
+
+// revokeTimeout bounds the revocation of leases and the token when a step ends, whatever
+// state its own context is in.
+const revokeTimeout = 15 * time.Second
+
+// openSecrets fetches the step's secrets from Vault when kiln.yaml has a vault block: the
+// values go to the child tools' environment (and Terraform variables), every value is
+// redacted from kiln's output and masked in the CI, and the credentials kiln used are kept
+// from the child. The returned function revokes the leases and kiln's token and removes the
+// secret files; it runs on every exit path.
+func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redactor) (func(), error) {
+	v := r.Config.Vault
+	if v == nil {
+		return func() {}, nil
+	}
+	gh := githubactions.New(githubactions.WithGetenv(r.Env.Getenv))
+	s, err := secrets.Open(ctx, secrets.Options{
+		Config:        vaultConfig(v),
+		Step:          stepName,
+		Getenv:        r.Env.Getenv,
+		GitHubIDToken: gh.GetIDToken,
+		TempDir:       os.TempDir(),
+		Log:           r.Log,
+	})
+	if err != nil {
+		return func() {}, err
+	}
+	for _, val := range s.Values {
+		red.Add(val)
+	}
+	r.CI.Mask(red.Values())
+	for k, val := range s.Env {
+		r.ChildEnv[k] = val
+	}
+	for k, val := range s.TFVars {
+		r.TFVars[k] = val
+	}
+	r.unset = append(r.unset, s.Unset...)
+	return func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+		defer cancel()
+		if err := s.Close(cctx); err != nil {
+			fmt.Fprintf(r.Log, "%s: warning: %v\n", r.binary, err)
+		}
+	}, nil
+}
+
+func vaultConfig(v *config.Vault) secrets.Config {
+	c := secrets.Config{Address: v.Address, Namespace: v.Namespace, Auth: secrets.Auth{
+		Method: v.Auth.Method, Path: v.Auth.Path, Role: v.Auth.Role, TokenEnv: v.Auth.TokenEnv,
+		Audience: v.Auth.Audience, RoleIDEnv: v.Auth.RoleIDEnv, SecretIDEnv: v.Auth.SecretIDEnv,
+		SecretIDFile: v.Auth.SecretIDFile, JWTFile: v.Auth.JWTFile,
+	}}
+	for _, m := range v.Secrets {
+		c.Secrets = append(c.Secrets, secrets.Mapping{Env: m.Env, Path: m.Path, Field: m.Field, Steps: m.Steps,
+			File: m.File, Engine: m.Engine, EnvPrefix: m.EnvPrefix, TFVar: m.TFVar, Params: m.Params})
+	}
+	return c
+}
+
+// ChildEnviron is the environment a child tool inherits: the process's, less the Vault
+// credentials kiln used for itself.
+func (r *Run) ChildEnviron() []string {
+	drop := map[string]bool{}
+	for _, k := range r.unset {
+		drop[k] = true
+	}
+	var out []string
+	for _, kv := range r.Env.Environ() {
+		k, _, _ := cutEq(kv)
+		if !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func cutEq(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
 }

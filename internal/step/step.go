@@ -15,6 +15,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/ci"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/redact"
 	"github.com/kiln-ci/kiln/internal/version"
 )
 
@@ -53,6 +54,7 @@ type Run struct {
 	StopTimeout time.Duration
 
 	binary string
+	unset  []string // inherited variables kept from child tools (Vault credentials)
 }
 
 // Logf writes one line to the log, prefixed with the binary's name.
@@ -90,18 +92,25 @@ func Execute(ctx context.Context, env Env, s Step, args []string) int {
 		}
 		return exitcode.OK
 	}
+	// Everything kiln and its child tools print passes through the redactor, which learns
+	// each secret value as Vault hands it over.
+	red := redact.New()
+	stdout, stderr := red.Writer(env.Stdout), red.Writer(env.Stderr)
 	if err == nil {
-		err = execute(ctx, env, s, opts, binary)
+		err = execute(ctx, env, s, opts, binary, red, stdout, stderr)
 	}
-	return finish(ctx, env.Stderr, binary, err)
+	stdout.Close()
+	code := finish(ctx, stderr, binary, err)
+	stderr.Close()
+	return code
 }
 
-func execute(ctx context.Context, env Env, s Step, opts Options, binary string) error {
+func execute(ctx context.Context, env Env, s Step, opts Options, binary string, red *redact.Redactor, stdout, stderr io.Writer) error {
 	stop, err := time.ParseDuration(opts.Get("stop-timeout"))
 	if err != nil || stop < 0 {
 		return exitcode.New(exitcode.Usage, "--stop-timeout %q: want a duration such as 60s", opts.Get("stop-timeout"))
 	}
-	r := &Run{Env: env, Opts: opts, Log: env.Stderr, Out: env.Stdout, StopTimeout: stop, binary: binary,
+	r := &Run{Env: env, Opts: opts, Log: stderr, Out: stdout, StopTimeout: stop, binary: binary,
 		ChildEnv: map[string]string{}, TFVars: map[string]string{}}
 	cfgPath := r.Path(opts.Get("config"))
 	r.Config, err = config.Load(cfgPath)
@@ -109,7 +118,7 @@ func execute(ctx context.Context, env Env, s Step, opts Options, binary string) 
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	r.CI = ci.Detect(env.Getenv, env.Stdout, env.Now)
-	closeSecrets, err := openSecrets(ctx, r, s.Name())
+	closeSecrets, err := openSecrets(ctx, r, s.Name(), red)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	for k, v := range r.ChildEnv {
 		add[k] = v
 	}
-	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.Env.Environ(), add), Log: r.Log, StopTimeout: r.StopTimeout}
+	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.ChildEnviron(), add), Log: r.Log, StopTimeout: r.StopTimeout}
 	r.Logf("image %s from %s (commit %s)", name, cfg.Packer.Template, short(src.Commit))
 	if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {
 		return err

@@ -54,11 +54,14 @@ func git(ctx context.Context, dir string, args ...string) string {
 	return strings.TrimSpace(out.String())
 }
 
-// templateFiles are the files Packer loads from a template directory.
+// templateSuffixes name the files of a template directory the digest covers: those Packer
+// loads (*.pkr.hcl, *.pkr.json, *.auto.pkrvars.*) and the other variable files, which
+// packer.var_files usually names.
 var templateSuffixes = []string{".pkr.hcl", ".pkr.json", ".pkrvars.hcl", ".pkrvars.json"}
 
 // TemplateDigest is the SHA-256 of a template file, or, for a directory, of the sorted
-// "sha256  name" lines of the files Packer loads from it (*.pkr.hcl, *.pkr.json, *.pkrvars.*).
+// "sha256  name" lines of its template and variable files (*.pkr.hcl, *.pkr.json,
+// *.pkrvars.hcl, *.pkrvars.json; not subdirectories, scripts or other files).
 func TemplateDigest(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {

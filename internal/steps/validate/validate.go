@@ -87,7 +87,7 @@ func packerChecks(ctx context.Context, r *step.Run) []result {
 	for k, v := range r.ChildEnv {
 		add[k] = v
 	}
-	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.Env.Environ(), add), Log: r.Log, StopTimeout: r.StopTimeout}
+	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.ChildEnviron(), add), Log: r.Log, StopTimeout: r.StopTimeout}
 	name := "packer " + cfg.Packer.Template
 	out := []result{{name + ": fmt -check", pk.Run(ctx, tmpl, packer.FmtCheckArgs(tmpl), nil)}}
 	if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {

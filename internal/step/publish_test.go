@@ -1,0 +1,126 @@
+package step
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/record"
+)
+
+const imageID = "local:sha256:ab1200000000000000000000000000000000000000000000000000000000000f"
+
+func sampleRecord() *record.Record {
+	return record.New(record.Image{ID: imageID, Name: "demo-20261121103000-0123abc", Family: "demo", Provider: "local"},
+		record.Source{Commit: "0123abcdef"}, t0)
+}
+
+// TestPublish checks the record, kiln.env (merged with what was there) and GitHub's outputs.
+func TestPublish(t *testing.T) {
+	dir := workdir(t, minimalConfig)
+	writeFile(t, filepath.Join(dir, "out", "kiln.env"), "KILN_EARLIER=kept\nKILN_IMAGE_ID=old\n")
+	ghOut := filepath.Join(dir, "github_output")
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOut, "KILN_ENV_FILE": "out/kiln.env"}
+	s := fakeStep{run: func(_ context.Context, r *Run) error {
+		return r.Publish(sampleRecord(), map[string]string{"KILN_OUTPUT_DEV_ADDRESS": "127.0.0.1:8080"})
+	}}
+	r := run(t, context.Background(), dir, vars, s, "--record", "out/rec.json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+
+	rec, err := record.Read(filepath.Join(dir, "out", "rec.json"))
+	if err != nil {
+		t.Fatalf("read the record: %v", err)
+	}
+	if rec.Image.ID != imageID {
+		t.Errorf("record image id %q", rec.Image.ID)
+	}
+
+	wantEnv := "KILN_BUILT_AT=2026-11-21T10:30:00Z\nKILN_EARLIER=kept\nKILN_IMAGE_FAMILY=demo\nKILN_IMAGE_ID=" + imageID +
+		"\nKILN_IMAGE_NAME=demo-20261121103000-0123abc\nKILN_OUTPUT_DEV_ADDRESS=127.0.0.1:8080\nKILN_SOURCE_SHA=0123abcdef\n"
+	if got := readFile(t, filepath.Join(dir, "out", "kiln.env")); got != wantEnv {
+		t.Errorf("kiln.env:\n%s\nwant:\n%s", got, wantEnv)
+	}
+
+	gh := readFile(t, ghOut)
+	for k, v := range map[string]string{"image-id": imageID, "image-name": "demo-20261121103000-0123abc",
+		"image-family": "demo", "source-sha": "0123abcdef", "built-at": "2026-11-21T10:30:00Z",
+		"output-dev-address": "127.0.0.1:8080"} {
+		if want := k + "<<_GitHubActionsFileCommandDelimeter_\n" + v + "\n_GitHubActionsFileCommandDelimeter_\n"; !strings.Contains(gh, want) {
+			t.Errorf("$GITHUB_OUTPUT lacks %q:\n%s", want, gh)
+		}
+	}
+	if strings.Contains(gh, "earlier") {
+		t.Errorf("$GITHUB_OUTPUT holds kiln.env's older variables:\n%s", gh)
+	}
+}
+
+// TestPublishRefused checks that values kiln.env cannot carry fail the step before anything
+// is written: no record claims a success the CI never hears of.
+func TestPublishRefused(t *testing.T) {
+	many := map[string]string{}
+	for i := 0; i < record.MaxDotenvVars; i++ {
+		many["KILN_OUTPUT_DEV_O"+strings.Repeat("X", i)] = "v"
+	}
+	for _, tc := range []struct {
+		name  string
+		extra map[string]string
+		want  string
+	}{
+		{"bad value", map[string]string{"KILN_OUTPUT_DEV_X": "a$b"}, "KILN_OUTPUT_DEV_X"},
+		{"bad key", map[string]string{"kiln output": "x"}, "kiln output"},
+		{"too many", many, "more than the 20"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := workdir(t, minimalConfig)
+			s := fakeStep{run: func(_ context.Context, r *Run) error { return r.Publish(sampleRecord(), tc.extra) }}
+			r := run(t, context.Background(), dir, nil, s)
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want a failure naming %q", r.code, r.stderr, tc.want)
+			}
+			for _, f := range []string{"kiln-image.json", "kiln.env"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s was written (%v)", f, err)
+				}
+			}
+		})
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		vars         map[string]string
+		want         string // the registry's directory, relative to the working directory
+		wantCode     int
+	}{
+		{"default path", minimalConfig, nil, ".kiln/images", 0},
+		{"variable", minimalConfig, map[string]string{"KILN_REGISTRY_PATH": "elsewhere"}, "elsewhere", 0},
+		{"not local", minimalConfig + "registry: {type: gcp, project: p}\n", nil, "", exitcode.Usage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := workdir(t, tc.config)
+			var got string
+			s := fakeStep{run: func(_ context.Context, r *Run) error {
+				reg, err := r.Registry()
+				if err == nil {
+					got = reg.Dir
+				}
+				return err
+			}}
+			r := run(t, context.Background(), dir, tc.vars, s)
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d: %s", r.code, tc.wantCode, r.stderr)
+			}
+			if tc.want != "" && got != filepath.Join(dir, tc.want) {
+				t.Errorf("registry dir %q, want %q", got, filepath.Join(dir, tc.want))
+			}
+		})
+	}
+}

@@ -40,6 +40,13 @@ func (c *Client) FindRecord(ctx context.Context, q Query) (*Found, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.FindTestedRecord(ctx, q, mr)
+}
+
+// FindTestedRecord is FindRecord for a merge request already known (an open one, in its
+// merge request pipeline): the newest successful q.From pipeline of its head commit, that
+// pipeline's test job, and the record in its artifacts, decoded strictly and verified.
+func (c *Client) FindTestedRecord(ctx context.Context, q Query, mr *MergeRequest) (*Found, error) {
 	p, err := c.SuccessfulPipeline(ctx, mr.SHA, q.From)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -111,15 +112,21 @@ func Env(inherited []string, add map[string]string) map[string]string {
 // log), stderr to the log. The error names the command and carries Packer's own last error.
 func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.Writer) error {
 	dir, _ := t.dirAndArg()
+	log := r.Log
+	if log == nil {
+		log = io.Discard
+	}
 	if stdout == nil {
-		stdout = r.Log
+		stdout = log
 	}
 	cmd := exec.CommandContext(ctx, r.Exec, args...)
 	cmd.Dir = dir
 	cmd.Env = envList(r.Env)
-	cmd.Stdout = stdout
+	// os/exec copies stdout and stderr in two goroutines, and both usually end in the log.
+	var mu sync.Mutex
 	var errTail tail
-	cmd.Stderr = io.MultiWriter(r.Log, &errTail)
+	cmd.Stdout = &lockedWriter{mu: &mu, w: stdout}
+	cmd.Stderr = &lockedWriter{mu: &mu, w: io.MultiWriter(log, &errTail)}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// On cancel Packer gets SIGINT and time to clean up its build VM; then the group dies.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -151,6 +158,18 @@ func envList(env map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// lockedWriter serialises writes to w with a mutex it may share with other writers.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // tail keeps the last non-empty line written to it, bounded, for error messages.

@@ -35,6 +35,8 @@ var commonEnv = []string{
 	"KILN_TOOLS_OFFLINE=1   never download Terraform or Packer; use --terraform/--packer, .tools/bin or PATH",
 	"KILN_RELEASES_URL      a mirror of releases.hashicorp.com for the pinned downloads",
 	"GITLAB_CI, GITHUB_ACTIONS, JENKINS_URL   select the CI adapter (outputs, masking, log sections)",
+	"VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT, VAULT_TOKEN   Vault, when kiln.yaml has a vault block",
+	"KILN_VAULT_AUTH_METHOD, KILN_VAULT_ROLE, KILN_VAULT_AUDIENCE   override vault.auth's method, role, audience",
 }
 
 // DryRun is the --dry-run flag of the steps that change something.
@@ -66,6 +68,10 @@ func parseBool(s string) (on, ok bool) {
 	}
 	return false, false
 }
+
+// Set overrides a flag's value, for a step that must force one (a merge request pipeline
+// forces --dry-run).
+func (o Options) Set(name, value string) { o.values[name] = value }
 
 // IsSet reports whether the flag or its variable was given (rather than the default).
 func (o Options) IsSet(name string) bool { return o.set[name] }

@@ -20,11 +20,11 @@ func (r *Run) ReadRecord() (*record.Record, error) {
 
 // Publish writes the record atomically, merges its variables and extra into kiln.env, and
 // hands the same values to the CI as outputs (GitHub: image-id, image-name, ...).
+//
+// extra holds optional variables (Terraform outputs): those that would take kiln.env past
+// GitLab's dotenv limits are left out with a warning (the record keeps them all).
 func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 	vars := record.EnvFromRecord(rec)
-	for k, v := range extra {
-		vars[k] = v
-	}
 	envPath := r.Path(r.Opts.Get("env-file"))
 	env, err := record.ReadDotenv(envPath)
 	if err != nil {
@@ -38,6 +38,7 @@ func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 	if _, err := env.Bytes(); err != nil {
 		return fmt.Errorf("%s: %w", envPath, err)
 	}
+	r.addOptional(&env, envPath, vars, extra)
 	if err := record.Write(r.RecordPath(), rec); err != nil {
 		return err
 	}
@@ -61,6 +62,36 @@ func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 		return err
 	}
 	return r.CI.Summary(md.String())
+}
+
+// addOptional adds each of extra (in key order) to env and vars while kiln.env stays within
+// its limits, and warns about what it leaves out.
+func (r *Run) addOptional(env *record.Dotenv, envPath string, vars, extra map[string]string) {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var left []string
+	for _, k := range keys {
+		old, had := env.Get(k)
+		if env.Set(k, extra[k]) == nil {
+			if _, err := env.Bytes(); err == nil {
+				vars[k] = extra[k]
+				continue
+			}
+		}
+		if had {
+			_ = env.Set(k, old)
+		} else {
+			env.Delete(k)
+		}
+		left = append(left, k)
+	}
+	if len(left) > 0 {
+		r.Logf("warning: %s cannot hold %s (GitLab's dotenv limits: %d variables, %d bytes); kiln-image.json has them",
+			envPath, strings.Join(left, ", "), record.MaxDotenvVars, record.MaxDotenvSize)
+	}
 }
 
 // Registry returns the image registry kiln.yaml names; --registry (KILN_REGISTRY_PATH)

@@ -28,8 +28,10 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 		return func() {}, nil
 	}
 	gh := githubactions.New(githubactions.WithGetenv(r.Env.Getenv))
+	cfg := vaultConfig(v)
+	overrideAuth(&cfg.Auth, r.Env.Getenv)
 	s, err := secrets.Open(ctx, secrets.Options{
-		Config:        vaultConfig(v),
+		Config:        cfg,
 		Step:          stepName,
 		Getenv:        r.Env.Getenv,
 		GitHubIDToken: gh.GetIDToken,
@@ -57,6 +59,20 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 			fmt.Fprintf(r.Log, "%s: warning: %v\n", r.binary, err)
 		}
 	}, nil
+}
+
+// overrideAuth applies the KILN_VAULT_* variables CI templates set from their inputs; an
+// empty variable leaves kiln.yaml's value.
+func overrideAuth(a *secrets.Auth, getenv func(string) string) {
+	for env, field := range map[string]*string{
+		"KILN_VAULT_AUTH_METHOD": &a.Method,
+		"KILN_VAULT_ROLE":        &a.Role,
+		"KILN_VAULT_AUDIENCE":    &a.Audience,
+	} {
+		if v := getenv(env); v != "" {
+			*field = v
+		}
+	}
 }
 
 func vaultConfig(v *config.Vault) secrets.Config {

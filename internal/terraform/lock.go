@@ -5,12 +5,17 @@ import (
 	"strings"
 )
 
-// LockError is a state lock held by someone else.
+// LockError is a state lock held by someone else. Reason is Terraform's "Error message",
+// shown when Terraform could not say who holds the lock (a backend that refused the lock
+// request for another reason says so there).
 type LockError struct {
-	ID, Who, Operation, Created string
+	ID, Who, Operation, Created, Reason string
 }
 
 func (e *LockError) Error() string {
+	if e.ID == "unknown" && e.Reason != "" {
+		return "terraform state lock not acquired: " + e.Reason
+	}
 	s := "terraform state is locked"
 	if e.Who != "" {
 		s += " by " + e.Who
@@ -47,6 +52,8 @@ func parseLock(msg string) *LockError {
 			e.Operation = val
 		case "Created":
 			e.Created = val
+		case "Error message":
+			e.Reason = val
 		}
 	}
 	if e.ID == "" {

@@ -7,15 +7,13 @@ package terraform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
-
-	"github.com/kiln-ci/kiln/internal/exitcode"
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // Options configures a Terraform working directory for one environment.
@@ -28,7 +26,7 @@ type Options struct {
 	VarFiles    []string          // -var-file paths: kiln.yaml's, then kiln's own 0600 file (which wins)
 	BackendFile string            // a 0600 -backend-config file, or ""
 	LockTimeout string            // Terraform duration, "0s" by default
-	StopTimeout time.Duration     // after SIGINT, how long Terraform gets before it is killed
+	StopTimeout time.Duration     // after SIGINT, how long Terraform gets before it is killed (0: no limit)
 	Log         io.Writer         // Terraform's stdout and stderr, for people
 }
 
@@ -57,10 +55,9 @@ func New(o Options) (*TF, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	// terraform-exec copies stdout and stderr from two goroutines, a line at a time.
+	o.Log = &lockedWriter{w: o.Log}
 	tf.SetStderr(o.Log)
-	if o.StopTimeout > 0 {
-		tf.SetWaitDelay(o.StopTimeout)
-	}
 	if o.LockTimeout == "" {
 		o.LockTimeout = "0s"
 	}
@@ -79,7 +76,7 @@ func (t *TF) Init(ctx context.Context, backend bool) error {
 	if backend && t.o.BackendFile != "" {
 		opts = append(opts, tfexec.BackendConfig(t.o.BackendFile))
 	}
-	return t.wrap("init", t.tf.Init(ctx, opts...))
+	return t.call(ctx, "init", func(ctx context.Context) error { return t.tf.Init(ctx, opts...) })
 }
 
 // Workspace selects the workspace, creating it when create is true; it reports whether the
@@ -90,19 +87,25 @@ func (t *TF) Workspace(ctx context.Context, create bool) (existed bool, err erro
 		return true, nil
 	}
 	t.quiet()
-	list, _, err := t.tf.WorkspaceList(ctx)
+	var list []string
+	err = t.call(ctx, "workspace list", func(ctx context.Context) (err error) {
+		list, _, err = t.tf.WorkspaceList(ctx)
+		return err
+	})
 	if err != nil {
-		return false, t.wrap("workspace list", err)
+		return false, err
 	}
 	for _, w := range list {
 		if w == ws {
-			return true, t.wrap("workspace select "+ws, t.tf.WorkspaceSelect(ctx, ws))
+			return true, t.call(ctx, "workspace select "+ws, func(ctx context.Context) error { return t.tf.WorkspaceSelect(ctx, ws) })
 		}
 	}
 	if !create {
 		return false, nil
 	}
-	return false, t.wrap("workspace new "+ws, t.tf.WorkspaceNew(ctx, ws, tfexec.LockTimeout(t.o.LockTimeout)))
+	return false, t.call(ctx, "workspace new "+ws, func(ctx context.Context) error {
+		return t.tf.WorkspaceNew(ctx, ws, tfexec.LockTimeout(t.o.LockTimeout))
+	})
 }
 
 // Plan runs terraform plan -detailed-exitcode and reports whether it has changes.
@@ -115,8 +118,12 @@ func (t *TF) Plan(ctx context.Context, out string) (bool, error) {
 	if out != "" {
 		opts = append(opts, tfexec.Out(out))
 	}
-	changes, err := t.tf.Plan(ctx, opts...)
-	return changes, t.wrap("plan", err)
+	var changes bool
+	err := t.call(ctx, "plan", func(ctx context.Context) (err error) {
+		changes, err = t.tf.Plan(ctx, opts...)
+		return err
+	})
+	return changes, err
 }
 
 // Apply runs terraform apply -auto-approve.
@@ -126,13 +133,15 @@ func (t *TF) Apply(ctx context.Context) error {
 	for _, f := range t.o.VarFiles {
 		opts = append(opts, tfexec.VarFile(f))
 	}
-	return t.wrap("apply", t.tf.Apply(ctx, opts...))
+	return t.call(ctx, "apply", func(ctx context.Context) error { return t.tf.Apply(ctx, opts...) })
 }
 
 // ApplyPlan applies a saved plan file (which already holds the variables).
 func (t *TF) ApplyPlan(ctx context.Context, plan string) error {
 	t.show()
-	return t.wrap("apply", t.tf.Apply(ctx, tfexec.DirOrPlan(plan), tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout)))
+	return t.call(ctx, "apply", func(ctx context.Context) error {
+		return t.tf.Apply(ctx, tfexec.DirOrPlan(plan), tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout))
+	})
 }
 
 // Destroy runs terraform destroy -auto-approve.
@@ -142,7 +151,7 @@ func (t *TF) Destroy(ctx context.Context) error {
 	for _, f := range t.o.VarFiles {
 		opts = append(opts, tfexec.VarFile(f))
 	}
-	return t.wrap("destroy", t.tf.Destroy(ctx, opts...))
+	return t.call(ctx, "destroy", func(ctx context.Context) error { return t.tf.Destroy(ctx, opts...) })
 }
 
 // Output is one Terraform output; a sensitive output's value is never kept.
@@ -154,9 +163,13 @@ type Output struct {
 // Outputs reads the workspace's outputs.
 func (t *TF) Outputs(ctx context.Context) (map[string]Output, error) {
 	t.quiet()
-	metas, err := t.tf.Output(ctx)
+	var metas map[string]tfexec.OutputMeta
+	err := t.call(ctx, "output", func(ctx context.Context) (err error) {
+		metas, err = t.tf.Output(ctx)
+		return err
+	})
 	if err != nil {
-		return nil, t.wrap("output", err)
+		return nil, err
 	}
 	out := make(map[string]Output, len(metas))
 	for k, m := range metas {
@@ -172,9 +185,13 @@ func (t *TF) Outputs(ctx context.Context) (map[string]Output, error) {
 // StateResources counts the resources in the workspace's state (0 for no state).
 func (t *TF) StateResources(ctx context.Context) (int, error) {
 	t.quiet()
-	st, err := t.tf.Show(ctx)
+	var st *tfjson.State
+	err := t.call(ctx, "show", func(ctx context.Context) (err error) {
+		st, err = t.tf.Show(ctx)
+		return err
+	})
 	if err != nil {
-		return 0, t.wrap("show", err)
+		return 0, err
 	}
 	if st == nil || st.Values == nil || st.Values.RootModule == nil {
 		return 0, nil
@@ -186,61 +203,14 @@ func (t *TF) StateResources(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// wrap turns a terraform-exec error into one line: the state lock error becomes a *LockError,
-// cancellation stays recognisable, anything else keeps Terraform's own first error line.
-func (t *TF) wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("terraform %s in %s: stopped: %w", op, t.o.Dir, context.Canceled)
-	}
-	msg := err.Error()
-	if lock := parseLock(msg); lock != nil {
-		return exitcode.Wrap(exitcode.Locked, lock)
-	}
-	return fmt.Errorf("terraform %s in %s: %s", op, t.o.Dir, firstError(msg))
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
 }
 
-// firstError picks Terraform's own "Error: ..." line out of its stderr.
-func firstError(msg string) string {
-	for _, line := range strings.Split(msg, "\n") {
-		line = strings.TrimSpace(strings.TrimLeft(line, "│╷╵ "))
-		if strings.HasPrefix(line, "Error: ") {
-			return strings.TrimPrefix(line, "Error: ")
-		}
-	}
-	return strings.SplitN(strings.TrimSpace(msg), "\n", 2)[0]
-}
-
-// FmtCheck runs terraform fmt -check and returns the files that need formatting.
-func (t *TF) FmtCheck(ctx context.Context) ([]string, error) {
-	t.quiet()
-	ok, files, err := t.tf.FormatCheck(ctx)
-	if err != nil && !ok && len(files) > 0 {
-		return files, nil
-	}
-	return files, t.wrap("fmt -check", err)
-}
-
-// Validate runs terraform validate (after Init without a backend) and returns each error
-// diagnostic as "file:line: summary".
-func (t *TF) Validate(ctx context.Context) ([]string, error) {
-	t.quiet()
-	out, err := t.tf.Validate(ctx)
-	if err != nil {
-		return nil, t.wrap("validate", err)
-	}
-	var problems []string
-	for _, d := range out.Diagnostics {
-		if d.Severity != "error" {
-			continue
-		}
-		where := ""
-		if d.Range != nil {
-			where = fmt.Sprintf("%s:%d: ", d.Range.Filename, d.Range.Start.Line)
-		}
-		problems = append(problems, where+d.Summary)
-	}
-	return problems, nil
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -3,6 +3,7 @@ package terraform
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,9 +11,10 @@ import (
 )
 
 // droppedEnv are variables of kiln's own environment that Terraform must not inherit:
-// tfexec sets the log and automation variables itself.
-var droppedEnv = []string{"TF_LOG", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_LOG_PATH", "TF_INPUT",
-	"TF_IN_AUTOMATION", "TF_WORKSPACE", "TF_DATA_DIR", "TF_APPEND_USER_AGENT", "TF_CLI_ARGS"}
+// tfexec sets the log and automation variables itself. Every TF_LOG* variable goes too
+// (TF_LOG_PROVIDER_<NAME>, TF_LOG_SDK...: providers read them and log to stderr).
+var droppedEnv = []string{"TF_INPUT", "TF_IN_AUTOMATION", "TF_WORKSPACE", "TF_DATA_DIR",
+	"TF_APPEND_USER_AGENT", "TF_CLI_ARGS"}
 
 // BuildEnv builds Terraform's environment from the inherited one and kiln's additions.
 // Inherited TF_VAR_* variables cannot be handed to terraform-exec, so they are returned as
@@ -25,7 +27,7 @@ func BuildEnv(inherited []string, add map[string]string) (env map[string]string,
 		switch {
 		case strings.HasPrefix(k, "TF_VAR_"):
 			vars[strings.TrimPrefix(k, "TF_VAR_")] = tfVarValue(v)
-		case strings.HasPrefix(k, "TF_CLI_ARGS"):
+		case strings.HasPrefix(k, "TF_CLI_ARGS"), strings.HasPrefix(k, "TF_LOG"):
 		case k == "TF_CLI_CONFIG_FILE" && !exists(v):
 			// a missing CLI config only makes Terraform warn on every command
 		default:
@@ -45,9 +47,14 @@ func BuildEnv(inherited []string, add map[string]string) (env map[string]string,
 func tfVarValue(v string) any {
 	t := strings.TrimSpace(v)
 	if strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+		// json.Number keeps numbers exact: float64 would round 12345678901234567890.
+		dec := json.NewDecoder(strings.NewReader(t))
+		dec.UseNumber()
 		var x any
-		if json.Unmarshal([]byte(t), &x) == nil {
-			return x
+		if dec.Decode(&x) == nil {
+			if _, err := dec.Token(); err == io.EOF { // nothing after the value
+				return x
+			}
 		}
 	}
 	return v

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/go-version"
 	install "github.com/hashicorp/hc-install"
@@ -33,12 +34,13 @@ type Finder struct {
 	Dir    string // the working directory; .tools/bin is looked for here and in its parents
 }
 
-// Terraform returns the path of the terraform binary; explicit, when set, must exist.
+// Terraform returns the path of the terraform binary. explicit, when set, must name one: a
+// path (relative to Dir) or a name looked up in PATH.
 func (f Finder) Terraform(ctx context.Context, explicit string) (string, error) {
 	return f.find(ctx, product.Terraform, TerraformVersion, explicit)
 }
 
-// Packer returns the path of the packer binary; explicit, when set, must exist.
+// Packer returns the path of the packer binary; explicit is as for Terraform.
 func (f Finder) Packer(ctx context.Context, explicit string) (string, error) {
 	return f.find(ctx, product.Packer, PackerVersion, explicit)
 }
@@ -46,16 +48,17 @@ func (f Finder) Packer(ctx context.Context, explicit string) (string, error) {
 func (f Finder) find(ctx context.Context, p product.Product, pinned, explicit string) (string, error) {
 	name := p.BinaryName()
 	if explicit != "" {
-		if err := executable(explicit); err != nil {
+		path, err := f.explicit(explicit)
+		if err != nil {
 			return "", exitcode.New(exitcode.Usage, "%s binary %s: %v", p.Name, explicit, err)
 		}
-		return explicit, nil
+		return path, nil
 	}
 	var sources []src.Source
 	for _, path := range f.candidates(name) {
 		sources = append(sources, &fs.AnyVersion{ExactBinPath: path})
 	}
-	if f.Getenv("KILN_TOOLS_OFFLINE") == "" {
+	if !f.offline() {
 		sources = append(sources, &releases.ExactVersion{
 			Product:    p,
 			Version:    version.Must(version.NewVersion(pinned)),
@@ -73,6 +76,31 @@ func (f Finder) find(ctx context.Context, p product.Product, pinned, explicit st
 	return path, nil
 }
 
+// explicit resolves a binary named by a flag or variable: a bare name is looked up in PATH,
+// a relative path is taken from the working directory (not from the directory the tool
+// will run in).
+func (f Finder) explicit(name string) (string, error) {
+	if !strings.ContainsRune(name, filepath.Separator) {
+		if found := f.inPath(name); len(found) > 0 {
+			return found[0], nil
+		}
+		return "", fmt.Errorf("not found in PATH")
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(f.Dir, name)
+	}
+	return name, executable(name)
+}
+
+// offline reports whether KILN_TOOLS_OFFLINE forbids downloads.
+func (f Finder) offline() bool {
+	switch strings.ToLower(f.Getenv("KILN_TOOLS_OFFLINE")) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
 // candidates lists the existing binaries named name in .tools/bin (here or above) and PATH.
 func (f Finder) candidates(name string) []string {
 	var out []string
@@ -88,8 +116,16 @@ func (f Finder) candidates(name string) []string {
 		}
 		dir = parent
 	}
+	return append(out, f.inPath(name)...)
+}
+
+// inPath lists the executables named name in PATH's directories. Relative directories
+// (".", "") are skipped, as os/exec does: they depend on where kiln happens to run, and
+// hc-install refuses relative paths.
+func (f Finder) inPath(name string) []string {
+	var out []string
 	for _, dir := range filepath.SplitList(f.Getenv("PATH")) {
-		if dir == "" {
+		if !filepath.IsAbs(dir) {
 			continue
 		}
 		if p := filepath.Join(dir, name); executable(p) == nil {

@@ -4,9 +4,11 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -31,7 +33,11 @@ func (Step) Description() string {
 // EnvironmentFlag selects the environment; shared with kiln-destroy-dev.
 var EnvironmentFlag = step.Flag{Name: "environment", Env: "KILN_ENVIRONMENT", Default: "dev", Help: "the environment of kiln.yaml to deploy"}
 
-func (Step) Flags() []step.Flag { return []step.Flag{EnvironmentFlag, step.DryRun} }
+// PlanReportFlag writes GitLab's Terraform report of the plan; shared with kiln-promote.
+var PlanReportFlag = step.Flag{Name: "plan-report", Env: "KILN_PLAN_REPORT",
+	Help: "write the plan's changes as GitLab's Terraform report ({\"create\":N,\"update\":N,\"delete\":N}) to this file"}
+
+func (Step) Flags() []step.Flag { return []step.Flag{EnvironmentFlag, step.DryRun, PlanReportFlag} }
 func (Step) EnvVars() []string {
 	return []string{"KILN_REGISTRY_PATH     the local registry's directory (overrides registry.path)"}
 }
@@ -90,6 +96,11 @@ func Apply(ctx context.Context, r *step.Run, name, imageID string) (*record.Depl
 	if err != nil {
 		return nil, false, err
 	}
+	if path := r.Opts.Get("plan-report"); path != "" {
+		if err := writeReport(ctx, t, r.Path(path)); err != nil {
+			return nil, false, err
+		}
+	}
 	if r.Opts.Bool("dry-run") {
 		fmt.Fprintf(r.Out, "dry run: %s would %s\n", name, map[bool]string{true: "change", false: "not change"}[changes])
 		return nil, changes, nil
@@ -127,15 +138,21 @@ func OutputVars(env string, outs map[string]record.Output) map[string]string {
 		if o.Sensitive || len(o.Value) == 0 {
 			continue
 		}
+		// json.Number keeps a number as Terraform wrote it: through float64, 1000000
+		// would become 1e+06.
+		dec := json.NewDecoder(bytes.NewReader(o.Value))
+		dec.UseNumber()
 		var v any
-		if json.Unmarshal(o.Value, &v) != nil {
+		if dec.Decode(&v) != nil {
 			continue
 		}
 		var s string
 		switch x := v.(type) {
 		case string:
 			s = x
-		case float64, bool:
+		case json.Number:
+			s = x.String()
+		case bool:
 			s = fmt.Sprint(x)
 		default:
 			continue
@@ -146,4 +163,26 @@ func OutputVars(env string, outs map[string]record.Output) map[string]string {
 		}
 	}
 	return vars
+}
+
+// writeReport writes the plan's change counts as GitLab's artifacts:reports:terraform JSON,
+// atomically.
+func writeReport(ctx context.Context, t *environment.Target, path string) error {
+	rep, err := t.PlanReport(ctx, t.PlanFile())
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("plan report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("plan report: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
@@ -18,8 +19,12 @@ var sourceFlag = step.Flag{Name: "source", Env: "KILN_PROMOTE_SOURCE", Default: 
 
 // gitlabHelp ends --help: when GitLab mode is on and what it does.
 const gitlabHelp = `GitLab mode (--source gitlab; --source auto, the default, turns it on in a GitLab CI job
-(GITLAB_CI=true) on the promote.to branch (CI_COMMIT_BRANCH = promote.to) when neither
---record nor KILN_RECORD is given): from CI_COMMIT_SHA kiln finds the merged merge request
+(GITLAB_CI=true) on the promote.to branch (CI_COMMIT_BRANCH = promote.to), or in the pipeline
+of a merge request from promote.from to promote.to, when neither --record nor KILN_RECORD is
+given). In a merge request pipeline kiln only plans (as --dry-run): the record of the newest
+successful promote.from pipeline of the merge request's head, checked as below, against the
+promote environment; --plan-report writes GitLab's Terraform report of that plan. On
+promote.to: from CI_COMMIT_SHA kiln finds the merged merge request
 from promote.from to promote.to that made that commit (its merge commit, its squash commit,
 or its head for a fast-forward), the newest successful promote.from pipeline of the merge
 request's head, and downloads the record from that pipeline's test job artifacts
@@ -53,10 +58,60 @@ func gitlabMode(r *step.Run) (bool, error) {
 		return false, nil
 	case "auto":
 		return r.Env.Getenv("GITLAB_CI") == "true" && !r.Opts.IsSet("record") &&
-			r.Env.Getenv("CI_COMMIT_BRANCH") == r.Config.Promote.To, nil
+			(r.Env.Getenv("CI_COMMIT_BRANCH") == r.Config.Promote.To || mergeRequestPipeline(r)), nil
 	default:
 		return false, step.UsageError("--source %q: want auto, file or gitlab", src)
 	}
+}
+
+// mergeRequestPipeline reports whether this is the pipeline of a merge request from
+// promote.from to promote.to, which may only plan the promotion.
+func mergeRequestPipeline(r *step.Run) bool {
+	p := r.Config.Promote
+	return r.Env.Getenv("CI_PIPELINE_SOURCE") == "merge_request_event" &&
+		r.Env.Getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") == p.From &&
+		r.Env.Getenv("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") == p.To
+}
+
+// openMergeRequest is the merge request of a merge request pipeline, from GitLab's
+// predefined variables: its head is the commit its promote.from pipeline tested.
+func openMergeRequest(r *step.Run) (*gitlab.MergeRequest, error) {
+	get := r.Env.Getenv
+	iid, err := strconv.ParseInt(get("CI_MERGE_REQUEST_IID"), 10, 64)
+	if err != nil {
+		return nil, step.UsageError("merge request pipeline without a valid CI_MERGE_REQUEST_IID")
+	}
+	head := get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") // merged results pipelines
+	if head == "" {
+		head = get("CI_COMMIT_SHA")
+	}
+	if head == "" {
+		return nil, step.UsageError("merge request pipeline without CI_COMMIT_SHA")
+	}
+	mr := &gitlab.MergeRequest{IID: iid, SHA: head, SourceBranch: get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),
+		TargetBranch: get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"), Title: get("CI_MERGE_REQUEST_TITLE")}
+	if u := get("CI_MERGE_REQUEST_PROJECT_URL"); u != "" {
+		mr.WebURL = u + "/-/merge_requests/" + strconv.FormatInt(iid, 10)
+	}
+	return mr, nil
+}
+
+// planMergeRequest plans the promotion of the image the merge request's head was tested
+// with: in a merge request pipeline kiln-promote only plans, writes no record and posts no
+// note.
+func planMergeRequest(ctx context.Context, r *step.Run, c *gitlab.Client, q gitlab.Query) error {
+	mr, err := openMergeRequest(r)
+	if err != nil {
+		return err
+	}
+	r.Opts.Set("dry-run", "true")
+	r.Logf("merge request pipeline of !%d: planning the promotion of the image its head %s was tested with", mr.IID, mr.SHA)
+	found, err := c.FindTestedRecord(ctx, q, mr)
+	if err != nil {
+		return err
+	}
+	_, err = promote(ctx, r, found.Record, mr.WebURL)
+	return err
 }
 
 // runGitLab finds the record through the GitLab API, promotes it, and notes the merge request.
@@ -72,6 +127,9 @@ func runGitLab(ctx context.Context, r *step.Run) error {
 	c, err := gitlab.New(s)
 	if err != nil {
 		return err
+	}
+	if mergeRequestPipeline(r) && r.Env.Getenv("CI_COMMIT_BRANCH") != r.Config.Promote.To {
+		return planMergeRequest(ctx, r, c, q)
 	}
 	r.Logf("GitLab mode: finding the %s -> %s merge request of commit %s", q.From, q.To, q.Commit)
 	found, err := c.FindRecord(ctx, q)

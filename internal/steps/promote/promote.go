@@ -35,6 +35,7 @@ func (Step) Flags() []step.Flag {
 		{Name: "gitlab-test-job", Env: "KILN_GITLAB_TEST_JOB", Help: "GitLab mode: the job whose artifacts hold the record (default promote.gitlab.test_job, test)"},
 		{Name: "gitlab-artifact", Env: "KILN_GITLAB_ARTIFACT", Help: "GitLab mode: the record's path in those artifacts (default promote.gitlab.artifact_path, kiln-image.json)"},
 		step.DryRun,
+		deploy.PlanReportFlag,
 	}
 }
 func (Step) EnvVars() []string {

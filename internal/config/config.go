@@ -63,6 +63,10 @@ type Environment struct {
 	VarFiles      []string          `yaml:"var_files"`      // relative to kiln.yaml
 	BackendConfig map[string]string `yaml:"backend_config"` // terraform init -backend-config
 	LockTimeout   string            `yaml:"lock_timeout"`   // Go/Terraform duration, default "0s"
+	// GitLabState names a GitLab-managed Terraform state: in a GitLab CI job kiln points
+	// Terraform's http backend at it through TF_HTTP_* variables. The http backend has no
+	// workspaces, so the workspace is "default".
+	GitLabState string `yaml:"gitlab_state"`
 }
 
 // Test lists the checks kiln-test runs.

@@ -55,6 +55,9 @@ func (c *Config) setDefaults() {
 		def(&c.Registry.Path, DefaultRegistryPath)
 	}
 	for name, e := range c.Environments {
+		if e.GitLabState != "" {
+			def(&e.Workspace, "default")
+		}
 		def(&e.Workspace, name)
 		def(&e.ImageVar, DefaultImageVar)
 		def(&e.LockTimeout, DefaultLockTimeout)

@@ -174,5 +174,24 @@ func (c *Config) validateEnvironment(name string, e Environment) error {
 	if d, err := time.ParseDuration(e.LockTimeout); err != nil || d < 0 {
 		return c.errorf(p+".lock_timeout", "%s.lock_timeout: %q is not a duration such as \"30s\" or \"5m\"", p, e.LockTimeout)
 	}
+	return c.validateGitLabState(p, e)
+}
+
+// gitLabStateRE is what GitLab accepts as a Terraform state name in the API path.
+var gitLabStateRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
+
+func (c *Config) validateGitLabState(p string, e Environment) error {
+	if e.GitLabState == "" {
+		return nil
+	}
+	if !gitLabStateRE.MatchString(e.GitLabState) {
+		return c.errorf(p+".gitlab_state", "%s.gitlab_state: %q is not a state name (letters, digits, ., _ and -)", p, e.GitLabState)
+	}
+	if e.Workspace != "default" {
+		return c.errorf(p+".workspace", "%s.workspace: the http backend of gitlab_state has no workspaces; leave it out", p)
+	}
+	if len(e.BackendConfig) > 0 {
+		return c.errorf(p+".backend_config", "%s.backend_config: gitlab_state configures the backend; leave backend_config out", p)
+	}
 	return nil
 }

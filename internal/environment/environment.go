@@ -6,8 +6,10 @@ package environment
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/step"
@@ -69,6 +71,15 @@ func (t *Target) prepare(r *step.Run, exe, imageID string, offline bool) error {
 	if imageID != "" {
 		add["KILN_IMAGE_ID"] = imageID
 	}
+	if t.Env.GitLabState != "" {
+		state, err := gitLabState(r, t.Env.GitLabState)
+		if err != nil {
+			return err
+		}
+		for k, v := range state {
+			add[k] = v
+		}
+	}
 	childEnv, vars := terraform.BuildEnv(r.ChildEnviron(), add)
 	for k, v := range t.Env.Vars {
 		vars[k] = v
@@ -128,4 +139,26 @@ func (t *Target) Close() {
 	if t.private != "" {
 		os.RemoveAll(t.private)
 	}
+}
+
+// gitLabState points Terraform's http backend at a GitLab-managed state through the TF_HTTP_*
+// variables GitLab documents, with the job token as password
+// (https://docs.gitlab.com/user/infrastructure/iac/terraform_state/).
+func gitLabState(r *step.Run, name string) (map[string]string, error) {
+	api, project, token := r.Env.Getenv("CI_API_V4_URL"), r.Env.Getenv("CI_PROJECT_ID"), r.Env.Getenv("CI_JOB_TOKEN")
+	if api == "" || project == "" || token == "" {
+		return nil, step.UsageError("gitlab_state %q needs CI_API_V4_URL, CI_PROJECT_ID and CI_JOB_TOKEN (a GitLab CI job)", name)
+	}
+	r.Secret(token)
+	addr := strings.TrimRight(api, "/") + "/projects/" + url.PathEscape(project) + "/terraform/state/" + url.PathEscape(name)
+	return map[string]string{
+		"TF_HTTP_ADDRESS":        addr,
+		"TF_HTTP_LOCK_ADDRESS":   addr + "/lock",
+		"TF_HTTP_UNLOCK_ADDRESS": addr + "/lock",
+		"TF_HTTP_LOCK_METHOD":    "POST",
+		"TF_HTTP_UNLOCK_METHOD":  "DELETE",
+		"TF_HTTP_RETRY_WAIT_MIN": "5",
+		"TF_HTTP_USERNAME":       "gitlab-ci-token",
+		"TF_HTTP_PASSWORD":       token,
+	}, nil
 }

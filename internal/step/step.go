@@ -55,6 +55,17 @@ type Run struct {
 
 	binary string
 	unset  []string // inherited variables kept from child tools (Vault credentials)
+	red    *redact.Redactor
+}
+
+// Secret registers a value kiln hands to a child tool (a token, a password) so that it is
+// redacted from every output and masked by the CI.
+func (r *Run) Secret(value string) {
+	if value == "" || r.red == nil {
+		return
+	}
+	r.red.Add(value)
+	r.CI.Mask([]string{value})
 }
 
 // Logf writes one line to the log, prefixed with the binary's name.
@@ -111,7 +122,7 @@ func execute(ctx context.Context, env Env, s Step, opts Options, binary string, 
 		return exitcode.New(exitcode.Usage, "--stop-timeout %q: want a duration such as 60s", opts.Get("stop-timeout"))
 	}
 	r := &Run{Env: env, Opts: opts, Log: stderr, Out: stdout, StopTimeout: stop, binary: binary,
-		ChildEnv: map[string]string{}, TFVars: map[string]string{}}
+		ChildEnv: map[string]string{}, TFVars: map[string]string{}, red: red}
 	cfgPath := r.Path(opts.Get("config"))
 	r.Config, err = config.Load(cfgPath)
 	if err != nil {

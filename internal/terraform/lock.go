@@ -56,6 +56,15 @@ func parseLock(msg string) *LockError {
 			e.Reason = val
 		}
 	}
+	// The http backend (GitLab-managed state) names only the holder's lock id, as
+	// "already locked: ID=<id>"; its Lock Info block is the lock Terraform asked for, not
+	// the holder's, so it says nothing about who holds the lock.
+	if i := strings.Index(msg, "already locked:"); i >= 0 {
+		rest := strings.TrimSpace(msg[i+len("already locked:"):])
+		if id, ok := strings.CutPrefix(rest, "ID="); ok {
+			e = &LockError{ID: strings.TrimSpace(strings.SplitN(id, "\n", 2)[0]), Who: "another run (the backend does not say who)"}
+		}
+	}
 	if e.ID == "" {
 		e.ID = "unknown"
 	}

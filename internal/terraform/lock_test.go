@@ -142,3 +142,13 @@ func TestWrap(t *testing.T) {
 		})
 	}
 }
+
+// TestParseLockHTTPBackend: the http backend's message names the holder's id after
+// "already locked:"; the Lock Info block that follows is Terraform's own request.
+func TestParseLockHTTPBackend(t *testing.T) {
+	msg := "Error: Error acquiring the state lock\n\nError message: HTTP remote state already locked:\nID=f00dfeed-held\nLock Info:\n  ID:        de6d3431-own\n  Operation: OperationTypePlan\n  Who:       root@vm\n"
+	e := parseLock(msg)
+	if e == nil || e.ID != "f00dfeed-held" || strings.Contains(e.Error(), "root@vm") {
+		t.Fatalf("parseLock = %+v (%v)", e, e)
+	}
+}

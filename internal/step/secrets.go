@@ -28,7 +28,7 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 		return func() {}, nil
 	}
 	gh := githubactions.New(githubactions.WithGetenv(r.Env.Getenv))
-	cfg := vaultConfig(v)
+	cfg := VaultConfig(v)
 	overrideAuth(&cfg.Auth, r.Env.Getenv)
 	s, err := secrets.Open(ctx, secrets.Options{
 		Config:        cfg,
@@ -75,7 +75,17 @@ func overrideAuth(a *secrets.Auth, getenv func(string) string) {
 	}
 }
 
-func vaultConfig(v *config.Vault) secrets.Config {
+// ReservedEnv lists the variables kiln itself sets for its child tools: no secret mapping
+// may take one.
+var ReservedEnv = []string{
+	"PKR_VAR_image_name", "PKR_VAR_image_family", "PKR_VAR_source_sha", "PACKER_NO_COLOR",
+	"CHECKPOINT_DISABLE", "TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT", "TF_LOG", "TF_WORKSPACE",
+	"TF_HTTP_ADDRESS", "TF_HTTP_LOCK_ADDRESS", "TF_HTTP_UNLOCK_ADDRESS", "TF_HTTP_USERNAME", "TF_HTTP_PASSWORD",
+	"KILN_IMAGE_ID", "KILN_IMAGE_PATH", "KILN_ENVIRONMENT",
+}
+
+// VaultConfig converts kiln.yaml's vault block for the secrets package.
+func VaultConfig(v *config.Vault) secrets.Config {
 	c := secrets.Config{Address: v.Address, Namespace: v.Namespace, Auth: secrets.Auth{
 		Method: v.Auth.Method, Path: v.Auth.Path, Role: v.Auth.Role, TokenEnv: v.Auth.TokenEnv,
 		Audience: v.Auth.Audience, RoleIDEnv: v.Auth.RoleIDEnv, SecretIDEnv: v.Auth.SecretIDEnv,

@@ -7,7 +7,7 @@ BIN     := $(CURDIR)/bin
 STEPS   := validate bake test deploy-dev promote destroy-dev
 FUZZTIME ?= 10s
 
-.PHONY: ci-tools build tools test test-short fuzz lint bench clean demo demo-clean
+.PHONY: ci-tools build tools test test-short fuzz lint bench clean demo demo-clean bench-local
 
 ## build: the step binaries into bin/
 build:
@@ -56,6 +56,10 @@ demo: build tools
 ## demo-clean: stop every VM of the demo and remove its overlays
 demo-clean:
 	bash scripts/demo-clean.sh
+
+## bench-local: kiln's overhead against raw packer/terraform on the local QEMU example
+bench-local: build tools
+	bash scripts/bench-local.sh 3
 
 clean:
 	rm -rf $(BIN)

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs in the build VM last: removes what must differ between machines (SSH host keys, the
+# machine id) and what only the build needed, so every VM of the image starts fresh.
+set -eu
+rm -rf /tmp/kiln-demo /tmp/kiln-files /tmp/kiln-boot
+rm -f /etc/ssh/ssh_host_*
+: >/etc/machine-id
+rm -rf /var/log/journal/* /var/lib/systemd/random-seed
+# A cloud image's cloud-init would replace the host key on the VMs' first boot: the key they
+# get from the hypervisor is the one to keep.
+if [ -d /etc/cloud ]; then
+  cloud-init clean --logs >/dev/null 2>&1 || true
+  touch /etc/cloud/cloud-init.disabled
+fi
+fstrim -a 2>/dev/null || true
+sync

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make demo-clean: stops everything scripts/demo.sh started. Destroys dev and prod with kiln
+# (Terraform's destroy provisioners power the VMs off and remove their overlays), then stops
+# any QEMU still running from the example's files (a VM whose state was lost, an interrupted
+# bake) and removes the VMs' and Packer's working files.
+#
+#   scripts/demo-clean.sh          keeps the image registry, the records and the base image
+#   scripts/demo-clean.sh --all    also removes the registry (.kiln), the records and .build
+#
+# Environment: KILN_DEMO_DIR (default examples/local), KILN_BIN (default bin/).
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(cd "${KILN_DEMO_DIR:-$root/examples/local}" && pwd) || exit 1
+bin=${KILN_BIN:-$root/bin}
+all=${1:-}
+
+say() { echo "demo-clean: $*" >&2; }
+
+export KILN_TERRAFORM=${KILN_TERRAFORM:-$root/.tools/bin/terraform}
+export KILN_PACKER=${KILN_PACKER:-$root/.tools/bin/packer}
+status=0
+
+if [ -x "$bin/kiln-destroy-dev" ] && [ -x "$KILN_TERRAFORM" ]; then
+  for env in dev prod; do
+    say "destroying $env"
+    (cd "$dir" && "$bin/kiln-destroy-dev" --environment "$env" --allow-promote-environment) || {
+      say "kiln-destroy-dev --environment $env failed; stopping its VMs directly"
+      status=1
+    }
+  done
+else
+  say "no kiln binaries or terraform (make tools build): stopping the VMs directly"
+fi
+
+# demo_qemu_pids: QEMU processes whose command line names a file of this example: the
+# VMs' overlays (terraform/.run) or a Packer build (packer/output).
+demo_qemu_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ -r "$p/cmdline" ] || continue
+    tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -1 | grep -q 'qemu-system' || continue
+    tr '\0' ' ' <"$p/cmdline" | grep -qF -e "$dir/terraform/.run/" -e "$dir/packer/output/" &&
+      echo "${p#/proc/}"
+  done
+}
+
+mapfile -t pids < <(demo_qemu_pids)
+if [ ${#pids[@]} -gt 0 ]; then
+  say "stopping leftover QEMU: ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null
+  for _ in $(seq 40); do
+    mapfile -t pids < <(demo_qemu_pids)
+    [ ${#pids[@]} -eq 0 ] && break
+    sleep 0.25
+  done
+  [ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
+fi
+
+rm -rf "$dir/terraform/.run" "$dir/packer/output"
+if [ "$all" = --all ]; then
+  say "removing the registry, the records, Terraform's state and .build"
+  rm -rf "$dir/.kiln" "$dir/.build" "$dir/kiln-image.json" "$dir/kiln.env" "$dir/kiln-junit.xml" \
+    "$dir/terraform/terraform.tfstate.d" "$dir/terraform/.terraform"
+fi
+[ -z "$(demo_qemu_pids)" ] || { say "QEMU processes remain"; status=1; }
+exit $status

@@ -14,12 +14,14 @@ ACTIONLINT_VERSION=1.7.12
 GITLAB_CI_LOCAL_VERSION=4.64.1 # must match package.json; 4.65+ needs Node 22
 
 install_rsync() {
-  command -v rsync >/dev/null 2>&1 && return 0
-  echo "ci-tools: installing rsync (apt)" >&2
+  # shellcheck too: actionlint checks run: scripts with it when it is there, so it must be
+  # there everywhere for the same verdict.
+  command -v rsync >/dev/null 2>&1 && command -v shellcheck >/dev/null 2>&1 && return 0
+  echo "ci-tools: installing rsync and shellcheck (apt)" >&2
   local sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends rsync >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends rsync shellcheck >/dev/null
 }
 
 install_gitlab_ci_local() {

@@ -38,7 +38,25 @@ func OpenOffline(ctx context.Context, r *step.Run, name string) (*Target, error)
 	return open(ctx, r, name, "", true)
 }
 
+// PrepareOffline is OpenOffline without terraform init, for checks that need none (fmt) and
+// an init of the caller's choosing (InitPlugins).
+func PrepareOffline(ctx context.Context, r *step.Run, name string) (*Target, error) {
+	return prepare(ctx, r, name, "", true)
+}
+
 func open(ctx context.Context, r *step.Run, name, imageID string, offline bool) (*Target, error) {
+	t, err := prepare(ctx, r, name, imageID, offline)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Init(ctx, !offline); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func prepare(ctx context.Context, r *step.Run, name, imageID string, offline bool) (*Target, error) {
 	env, err := r.Config.Env(name)
 	if err != nil {
 		return nil, err
@@ -53,10 +71,6 @@ func open(ctx context.Context, r *step.Run, name, imageID string, offline bool) 
 	}
 	t := &Target{Name: name, Env: env, private: private}
 	if err := t.prepare(r, exe, imageID, offline); err != nil {
-		t.Close()
-		return nil, err
-	}
-	if err := t.Init(ctx, !offline); err != nil {
 		t.Close()
 		return nil, err
 	}

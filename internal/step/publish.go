@@ -1,13 +1,16 @@
 package step
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/registry/local"
+	"github.com/kiln-ci/kiln/internal/registry/open"
 )
 
 // RecordPath is the record's path from --record.
@@ -105,6 +108,19 @@ func (r *Run) Registry() (*local.Registry, error) {
 		path = r.Path(p)
 	}
 	return &local.Registry{Dir: path, Now: r.Env.Now}, nil
+}
+
+// ImageRegistry opens the registry kiln.yaml names (local, gcp or aws) for families,
+// lifecycle states and in-use discovery. Its credentials come from the step's secrets
+// (ChildEnv), then the process environment.
+func (r *Run) ImageRegistry(ctx context.Context) (registry.Registry, error) {
+	getenv := func(k string) string {
+		if v, ok := r.ChildEnv[k]; ok {
+			return v
+		}
+		return r.Env.Getenv(k)
+	}
+	return open.Registry(ctx, r.Config, open.Options{Getenv: getenv, Dir: r.Env.Dir, Now: r.Env.Now})
 }
 
 // LocalImage reports whether id is an image of the local registry.

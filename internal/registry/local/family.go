@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,21 +11,14 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/registry"
 )
 
 // Family is a family pointer: its current image and every promotion, oldest first.
-type Family struct {
-	Name    string      `json:"name"`
-	Current string      `json:"current"`
-	History []Promotion `json:"history"`
-}
+type Family = registry.Family
 
 // Promotion is one move of a family pointer.
-type Promotion struct {
-	ImageID     string    `json:"image_id"`
-	Environment string    `json:"environment,omitempty"`
-	At          time.Time `json:"at"`
-}
+type Promotion = registry.Promotion
 
 func (r *Registry) familyPath(name string) string {
 	return filepath.Join(r.Dir, "families", name+".json")
@@ -50,6 +44,17 @@ func (r *Registry) Family(name string) (*Family, error) {
 // it pointed at before. Pointing it at its current image changes nothing. Concurrent moves
 // of the same family are refused with exit code 3.
 func (r *Registry) SetFamily(name, id, environment string) (previous string, err error) {
+	return r.Point(context.Background(), name, id, environment, r.Now().UTC())
+}
+
+// Pointer returns the family pointer and its history (registry.Registry).
+func (r *Registry) Pointer(_ context.Context, family string) (*registry.Family, error) {
+	return r.Family(family)
+}
+
+// Point moves the family pointer to id at the given time and appends the promotion to the
+// history (registry.Registry); pointing it at its current image changes nothing.
+func (r *Registry) Point(_ context.Context, name, id, environment string, at time.Time) (previous string, err error) {
 	if _, err := r.Get(id); err != nil {
 		return "", err
 	}
@@ -70,11 +75,19 @@ func (r *Registry) SetFamily(name, id, environment string) (previous string, err
 	}
 	previous = f.Current
 	f.Current = id
-	f.History = append(f.History, Promotion{ImageID: id, Environment: environment, At: r.Now().UTC()})
+	f.History = append(f.History, Promotion{ImageID: id, Environment: environment, At: at.UTC()})
 	if err := writeJSON(r.familyPath(name), f); err != nil {
 		return "", fmt.Errorf("family %s: %w", name, err)
 	}
 	return previous, nil
+}
+
+// Lock takes the family's rotation lock (registry.Locker); exit 3 when another run holds it.
+func (r *Registry) Lock(_ context.Context, family string) (func(), error) {
+	if err := os.MkdirAll(filepath.Join(r.Dir, "families"), 0o755); err != nil {
+		return nil, fmt.Errorf("lock family %s: %w", family, err)
+	}
+	return lockFile(filepath.Join(r.Dir, "families", family+".rotate.lock"))
 }
 
 // lockFile takes an exclusive, non-blocking flock on path.

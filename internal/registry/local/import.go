@@ -29,10 +29,15 @@ func (r *Registry) Import(paths []string, name, family string, labels map[string
 		files = append(files, File{Name: base, SHA256: sum, Size: size})
 	}
 	id := Digest(files)
-	if img, err := r.Get(id); err == nil {
-		return img, nil
-	}
 	k, _ := key(id)
+	if img, err := r.Get(id); err == nil && !isTombstone(img) {
+		return img, nil
+	} else if err == nil {
+		// The same content baked again after it was deleted: the tombstone makes way.
+		if err := os.RemoveAll(r.imageDir(k)); err != nil {
+			return nil, fmt.Errorf("import %s: %w", name, err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(r.Dir, "images"), 0o755); err != nil {
 		return nil, fmt.Errorf("import %s: %w", name, err)
 	}
@@ -54,7 +59,7 @@ func (r *Registry) Import(paths []string, name, family string, labels map[string
 		return nil, fmt.Errorf("import %s: %w", name, err)
 	}
 	if err := os.Rename(staging, r.imageDir(k)); err != nil {
-		if existing, gerr := r.Get(id); gerr == nil { // imported concurrently
+		if existing, gerr := r.Get(id); gerr == nil && !isTombstone(existing) { // imported concurrently
 			return existing, nil
 		}
 		return nil, fmt.Errorf("import %s: %w", name, err)
@@ -89,4 +94,3 @@ func linkOrCopy(src, dst string) error {
 	}
 	return os.Chmod(dst, 0o444)
 }
-

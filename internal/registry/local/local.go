@@ -8,6 +8,9 @@
 //	<dir>/images/<hex>/image.json    metadata (Image)
 //	<dir>/images/<hex>/<file>...     the image's files
 //	<dir>/families/<family>.json     the family pointer and its history
+//
+// Registry also implements registry.Registry (lifecycle.go): a DELETED image loses its
+// files but keeps its image.json, so that a record naming it says when it was deleted.
 package local
 
 import (
@@ -25,13 +28,14 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/registry"
 )
 
 // IDPrefix starts every local image id.
 const IDPrefix = "local:sha256:"
 
 // ErrNotFound is returned for an image id the registry does not hold.
-var ErrNotFound = errors.New("image not found")
+var ErrNotFound = registry.ErrNotFound
 
 // Registry is a local image registry rooted at Dir.
 type Registry struct {
@@ -55,6 +59,9 @@ type Image struct {
 	CreatedAt time.Time         `json:"created_at"`
 	State     string            `json:"state"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	// Dates are when the image was deprecated, made obsolete and deleted, or is planned to
+	// be; a DELETED image keeps its metadata (without its files) as a tombstone.
+	Dates registry.Dates `json:"dates,omitzero"`
 }
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -129,11 +136,15 @@ func (r *Registry) Path(img *Image) string {
 	return filepath.Join(r.imageDir(k), img.Files[0].Name)
 }
 
-// Verify re-hashes the image's files and fails if any differs from its metadata.
+// Verify re-hashes the image's files and fails if any differs from its metadata; a
+// DELETED image fails with exit code 7.
 func (r *Registry) Verify(img *Image) error {
 	k, err := key(img.ID)
 	if err != nil {
 		return err
+	}
+	if isTombstone(img) {
+		return deletedError(img)
 	}
 	for _, f := range img.Files {
 		sum, _, err := HashFile(filepath.Join(r.imageDir(k), f.Name))

@@ -55,6 +55,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if src.TemplateSHA256, err = TemplateDigest(tmpl.Path); err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
+	src.BaseImage = cfg.Image.Base
 	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Packer(ctx, r.Opts.Get("packer"))
 	if err != nil {
 		return err
@@ -63,6 +64,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		"PKR_VAR_image_name":   name,
 		"PKR_VAR_image_family": cfg.Image.Family,
 		"PKR_VAR_source_sha":   src.Commit,
+	}
+	if cfg.Image.Base != "" {
+		add["PKR_VAR_base_image"] = cfg.Image.Base
 	}
 	for k, v := range r.ChildEnv {
 		add[k] = v
@@ -88,6 +92,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	}
 	img, err := identify(r, cfg, tmpl, res, name, src)
 	if err != nil {
+		return err
+	}
+	if err := labelCloudImage(ctx, r, img); err != nil {
 		return err
 	}
 	rec := record.New(img, src, now)

@@ -9,6 +9,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/packer"
 	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/registry/local"
 	"github.com/kiln-ci/kiln/internal/step"
 )
@@ -89,31 +90,9 @@ func builderType(a packer.Artifact) string {
 	return b
 }
 
-// labels are the image's provenance, within GCP's label rules (lowercase, digits, - and _,
-// at most 63 characters), which AWS tags also accept.
+// labels are the image's provenance (registry.Provenance): family, name, source commit
+// and ref, template SHA-256, pipeline and base image, within GCP's label rules, which AWS
+// tags also accept.
 func labels(name string, cfg *config.Config, src record.Source) map[string]string {
-	l := map[string]string{"kiln-family": cfg.Image.Family, "kiln-name": name}
-	if src.Commit != "" {
-		l["kiln-source-sha"] = labelValue(src.Commit)
-	}
-	if src.Ref != "" {
-		l["kiln-source-ref"] = labelValue(src.Ref)
-	}
-	if src.TemplateSHA256 != "" {
-		l["kiln-template-sha256"] = labelValue(src.TemplateSHA256)
-	}
-	return l
-}
-
-func labelValue(v string) string {
-	b := []byte(strings.ToLower(v))
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			b[i] = '-'
-		}
-	}
-	if len(b) > 63 {
-		b = b[:63]
-	}
-	return string(b)
+	return registry.Provenance(cfg.Image.Family, name, src)
 }

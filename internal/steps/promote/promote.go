@@ -74,9 +74,6 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 	if err := rec.TestedOK(); err != nil {
 		return false, exitcode.Wrap(exitcode.PromotionRefused, fmt.Errorf("promotion refused: %w", err))
 	}
-	if !step.LocalImage(rec.Image.ID) {
-		return false, exitcode.New(exitcode.Usage, "image %s: family pointers for registry type %q are not available in this version", rec.Image.ID, r.Config.Registry.Type)
-	}
 	if err := deploy.CheckImage(r, rec); err != nil {
 		return false, err
 	}
@@ -85,7 +82,7 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 	if err != nil || d == nil {
 		return false, err
 	}
-	previous, moved, err := moveFamily(r, rec, env)
+	previous, moved, err := moveFamily(ctx, r, rec, env)
 	if err != nil {
 		return false, err
 	}
@@ -110,14 +107,14 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 	return true, nil
 }
 
-// moveFamily points the image's family at it in the local registry; it returns the image
-// the family pointed to before and whether it moved.
-func moveFamily(r *step.Run, rec *record.Record, env string) (string, bool, error) {
-	reg, err := r.Registry()
+// moveFamily points the image's family at it in the registry kiln.yaml names (local, gcp
+// or aws); it returns the image the family pointed to before and whether it moved.
+func moveFamily(ctx context.Context, r *step.Run, rec *record.Record, env string) (string, bool, error) {
+	reg, err := r.ImageRegistry(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	previous, err := reg.SetFamily(rec.Image.Family, rec.Image.ID, env)
+	previous, err := reg.Point(ctx, rec.Image.Family, rec.Image.ID, env, r.Env.Now().UTC())
 	if err != nil {
 		return "", false, err
 	}

@@ -27,25 +27,27 @@ func (Step) Description() string {
 	return "Checks what the pipeline will need before anything runs: kiln.yaml's schema, that the image\n" +
 		"name template renders to a valid name, packer fmt -check, packer init and packer validate of the\n" +
 		"template, and terraform fmt -check and terraform validate (without the backend) of every\n" +
-		"environment's configuration. Prints one line per check; exit 1 if any failed."
+		"environment's configuration. Prints one line per check (ok, FAIL, or skip with the reason);\n" +
+		"exit 1 if any failed. --offline downloads nothing and skips what needs a missing plugin."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{{Name: "syntax-only", Env: "KILN_SYNTAX_ONLY", Bool: true,
-		Help: "packer validate -syntax-only (for templates whose builders need cloud credentials)"}}
+		Help: "packer validate -syntax-only (for templates whose builders need cloud credentials)"}, offlineFlag}
 }
 func (Step) EnvVars() []string { return nil }
 
-// result is one check's outcome.
+// result is one check's outcome: passed, failed (err) or skipped (skip says why).
 type result struct {
 	name string
 	err  error
+	skip string
 }
 
 // Run runs every check, even after one failed, and reports them all.
 func (Step) Run(ctx context.Context, r *step.Run) error {
 	var results []result
 	add := func(name string, err error) {
-		results = append(results, result{name, err})
+		results = append(results, result{name: name, err: err})
 	}
 	add("kiln.yaml schema", nil) // Load already refused a bad file with exit 2
 	_, err := config.RenderName(r.Config.Image.Name, config.NameData{Family: r.Config.Image.Family,
@@ -67,6 +69,8 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		if res.err != nil {
 			failed++
 			fmt.Fprintf(r.Out, "FAIL %s: %s\n", res.name, res.err)
+		} else if res.skip != "" {
+			fmt.Fprintf(r.Out, "skip %s: %s\n", res.name, res.skip)
 		} else {
 			fmt.Fprintf(r.Out, "ok   %s\n", res.name)
 		}
@@ -81,23 +85,28 @@ func packerChecks(ctx context.Context, r *step.Run) []result {
 	cfg := r.Config
 	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Packer(ctx, r.Opts.Get("packer"))
 	if err != nil {
-		return []result{{"packer", err}}
+		return []result{{name: "packer", err: err}}
 	}
 	tmpl := packer.Template{Path: cfg.Path(cfg.Packer.Template), Vars: cfg.Packer.Vars}
 	for _, f := range cfg.Packer.VarFiles {
 		tmpl.VarFiles = append(tmpl.VarFiles, cfg.Path(f))
 	}
 	add := map[string]string{"PKR_VAR_image_name": cfg.Image.Family + "-validate", "PKR_VAR_image_family": cfg.Image.Family, "PKR_VAR_source_sha": "0000000000000000000000000000000000000000"}
+	if cfg.Image.Base != "" {
+		add["PKR_VAR_base_image"] = cfg.Image.Base
+	}
 	for k, v := range r.ChildEnv {
 		add[k] = v
 	}
 	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.ChildEnviron(), add), Log: r.Log, StopTimeout: r.StopTimeout}
 	name := "packer " + cfg.Packer.Template
-	out := []result{{name + ": fmt -check", pk.Run(ctx, tmpl, packer.FmtCheckArgs(tmpl), nil)}}
-	if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {
-		return append(out, result{name + ": init", err})
+	out := []result{{name: name + ": fmt -check", err: pk.Run(ctx, tmpl, packer.FmtCheckArgs(tmpl), nil)}}
+	if r.Opts.Bool(offlineFlag.Name) {
+		out = append(out, result{name: name + ": init", skip: "offline: nothing is downloaded; validate uses the plugins installed or bundled with Packer"})
+	} else if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {
+		return append(out, result{name: name + ": init", err: err})
 	}
-	return append(out, result{name + ": validate", pk.Run(ctx, tmpl, packer.ValidateArgs(tmpl, r.Opts.Bool("syntax-only")), nil)})
+	return append(out, result{name: name + ": validate", err: pk.Run(ctx, tmpl, packer.ValidateArgs(tmpl, r.Opts.Bool("syntax-only")), nil)})
 }
 
 // terraformChecks validates each distinct configuration once, with the first environment
@@ -110,7 +119,7 @@ func terraformChecks(ctx context.Context, r *step.Run) []result {
 	for _, name := range names {
 		env, err := r.Config.Env(name)
 		if err != nil {
-			out = append(out, result{"environment " + name, err})
+			out = append(out, result{name: "environment " + name, err: err})
 			continue
 		}
 		dir := r.Config.Path(env.Terraform)
@@ -118,6 +127,10 @@ func terraformChecks(ctx context.Context, r *step.Run) []result {
 			continue
 		}
 		seen[dir] = true
+		if r.Opts.Bool(offlineFlag.Name) {
+			out = append(out, terraformOffline(ctx, r, name, env.Terraform)...)
+			continue
+		}
 		out = append(out, terraformCheck(ctx, r, name, env.Terraform)...)
 	}
 	return out
@@ -127,7 +140,7 @@ func terraformCheck(ctx context.Context, r *step.Run, name, dir string) []result
 	label := "terraform " + dir
 	t, err := environment.OpenOffline(ctx, r, name)
 	if err != nil {
-		return []result{{label + ": init", err}}
+		return []result{{name: label + ": init", err: err}}
 	}
 	defer t.Close()
 	var out []result
@@ -135,12 +148,17 @@ func terraformCheck(ctx context.Context, r *step.Run, name, dir string) []result
 	if err == nil && len(files) > 0 {
 		err = fmt.Errorf("not formatted: %s (run terraform fmt)", strings.Join(files, ", "))
 	}
-	out = append(out, result{label + ": fmt -check", err})
+	out = append(out, result{name: label + ": fmt -check", err: err})
+	return append(out, result{name: label + ": validate", err: validateTF(ctx, t)})
+}
+
+// validateTF runs terraform validate and joins its error diagnostics.
+func validateTF(ctx context.Context, t *environment.Target) error {
 	problems, err := t.Validate(ctx)
 	if err == nil && len(problems) > 0 {
 		err = fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
-	return append(out, result{label + ": validate", err})
+	return err
 }
 
 // vaultMappings checks the vault block without contacting Vault: known steps, no variable

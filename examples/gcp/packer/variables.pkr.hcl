@@ -1,0 +1,42 @@
+# kiln's own variables: kiln-bake sets them (PKR_VAR_image_name, ...).
+variable "image_name" {
+  type        = string
+  description = "The image's name, rendered by kiln from image.name in kiln.yaml."
+}
+
+variable "image_family" {
+  type        = string
+  description = "The image family (image.family in kiln.yaml)."
+}
+
+variable "source_sha" {
+  type        = string
+  default     = ""
+  description = "The source commit the image is baked from."
+}
+
+variable "base_image" {
+  type        = string
+  description = "The Debian image to start from (image.base in kiln.yaml)."
+}
+
+# The example's variables (packer.vars in kiln.yaml).
+variable "project" {
+  type        = string
+  description = "The project the image is baked in and kept in (registry.project)."
+}
+
+variable "zone" {
+  type    = string
+  default = "europe-west1-b"
+}
+
+variable "machine_type" {
+  type    = string
+  default = "e2-small"
+}
+
+variable "app_version" {
+  type    = string
+  default = "dev"
+}

@@ -1,0 +1,77 @@
+// Package open opens the image registry kiln.yaml names: local (a directory), gcp or aws,
+// with settings from kiln.yaml and the environment.
+package open
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/registry"
+	"github.com/kiln-ci/kiln/internal/registry/aws"
+	"github.com/kiln-ci/kiln/internal/registry/gcp"
+	"github.com/kiln-ci/kiln/internal/registry/local"
+)
+
+// Options are what the registries take from the process.
+type Options struct {
+	Getenv func(string) string // the step's environment, Vault's secrets first
+	Dir    string              // the working directory, for a relative KILN_REGISTRY_PATH
+	Now    func() time.Time
+	// HTTPClient replaces the cloud clients' HTTP client (tests); nil keeps theirs.
+	HTTPClient *http.Client
+}
+
+// EnvVars documents, for --help, the variables Registry reads.
+var EnvVars = []string{
+	"KILN_REGISTRY_PATH   the local registry's directory (overrides registry.path)",
+	"GOOGLE_CLOUD_PROJECT the GCP project when kiln.yaml has no registry.project",
+	"GOOGLE_OAUTH_ACCESS_TOKEN  a GCP access token (else Application Default Credentials)",
+	"KILN_GCP_ENDPOINT    the Compute Engine API's base URL (a private endpoint)",
+	"AWS_REGION           the AWS region when kiln.yaml has no registry.region",
+	"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN  AWS credentials (else the SDK's default chain)",
+	"KILN_AWS_ENDPOINT    the EC2, SSM and Auto Scaling endpoint URL (a VPC endpoint)",
+}
+
+// Registry opens the registry of cfg.
+func Registry(ctx context.Context, cfg *config.Config, o Options) (registry.Registry, error) {
+	getenv := o.Getenv
+	r := cfg.Registry
+	switch r.Type {
+	case "local":
+		path := cfg.Path(r.Path)
+		if p := getenv("KILN_REGISTRY_PATH"); p != "" {
+			path = p
+			if !filepath.IsAbs(p) {
+				path = filepath.Join(o.Dir, p)
+			}
+		}
+		return &local.Registry{Dir: path, Now: o.Now}, nil
+	case "gcp":
+		project := first(r.Project, getenv("GOOGLE_CLOUD_PROJECT"), getenv("CLOUDSDK_CORE_PROJECT"))
+		return gcp.New(ctx, gcp.Options{Project: project, Endpoint: getenv("KILN_GCP_ENDPOINT"),
+			HTTPClient: o.HTTPClient, Token: getenv("GOOGLE_OAUTH_ACCESS_TOKEN")})
+	case "aws":
+		ao := aws.Options{Region: first(r.Region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
+			Pointer: r.FamilyPointer, Parameter: r.SSMParameter, Endpoint: getenv("KILN_AWS_ENDPOINT"), HTTPClient: o.HTTPClient}
+		if id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+			ao.Credentials = credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))
+		}
+		return aws.New(ctx, ao)
+	}
+	return nil, exitcode.New(exitcode.Usage, "registry type %q: not one of local, gcp, aws", r.Type)
+}
+
+func first(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

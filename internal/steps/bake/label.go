@@ -1,0 +1,40 @@
+package bake
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/packer"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/step"
+)
+
+// labelCloudImage puts the provenance labels on a cloud image (GCP labels, AWS tags), so
+// the image itself leads back to its commit and kiln-rotate finds it by family. Local
+// images got them on import. An AMI copied to other regions is labelled in the registry's
+// region only.
+func labelCloudImage(ctx context.Context, r *step.Run, img record.Image) error {
+	if r.Config.Registry.Type == "local" || step.LocalImage(img.ID) {
+		return nil
+	}
+	reg, err := r.ImageRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	for _, part := range packer.SplitArtifactID(img.ID) {
+		id := part.ID
+		if part.Region != "" {
+			id = part.Region + ":" + part.ID
+		}
+		err := reg.Label(ctx, id, img.Labels)
+		if exitcode.Of(err) == exitcode.Usage { // another region than the registry's
+			r.Logf("not labelling %s: %v", id, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("label the baked image: %w", err)
+		}
+	}
+	return nil
+}

@@ -119,9 +119,15 @@ func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.W
 	if stdout == nil {
 		stdout = log
 	}
+	env, cleanup, err := privateTemp(r.Env)
+	if err != nil {
+		return fmt.Errorf("packer %s: %w", args[0], err)
+	}
+	defer cleanup()
+	defer removeCrashLog(dir, log)()
 	cmd := exec.CommandContext(ctx, r.Exec, args...)
 	cmd.Dir = dir
-	cmd.Env = envList(r.Env)
+	cmd.Env = envList(env)
 	// os/exec copies stdout and stderr in two goroutines, and both usually end in the log.
 	var mu sync.Mutex
 	var errTail tail
@@ -131,7 +137,7 @@ func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.W
 	// On cancel Packer gets SIGINT and time to clean up its build VM; then the group dies.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = r.StopTimeout
-	err := cmd.Run()
+	err = cmd.Run()
 	if cmd.Process != nil && ctx.Err() != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
@@ -149,6 +155,42 @@ func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.W
 		return fmt.Errorf("packer %s: %w", args[0], err)
 	}
 	return nil
+}
+
+// privateTemp returns env with TMPDIR set to a new private directory and a function that
+// removes it. Packer copies everything it logs, provisioners' output included (so secrets
+// a provisioner prints), to a packer-log* file in its TMPDIR, removed only when it exits
+// normally; killed after a stop timeout, or crashing, it would leave the file behind. It
+// also keeps provisioner scripts and plugin sockets there. kiln removes the directory
+// whatever way Packer ended.
+func privateTemp(env map[string]string) (map[string]string, func(), error) {
+	dir, err := os.MkdirTemp(env["TMPDIR"], "kiln-pk-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("private temporary directory: %w", err)
+	}
+	out := make(map[string]string, len(env)+1)
+	for k, v := range env {
+		out[k] = v
+	}
+	out["TMPDIR"] = dir
+	return out, func() { _ = os.RemoveAll(dir) }, nil
+}
+
+// removeCrashLog returns a function that removes the crash.log a panicking Packer writes to
+// its working directory during this run: it holds Packer's whole log, provisioners' output
+// (and so secrets) included. A crash.log that was there before is left alone.
+func removeCrashLog(dir string, log io.Writer) func() {
+	path := filepath.Join(dir, "crash.log")
+	before, _ := os.Stat(path)
+	return func() {
+		after, err := os.Stat(path)
+		if err != nil || before != nil && after.ModTime().Equal(before.ModTime()) {
+			return
+		}
+		if os.Remove(path) == nil {
+			fmt.Fprintf(log, "packer crashed; kiln removed its %s, which may hold secrets\n", path)
+		}
+	}
 }
 
 func envList(env map[string]string) []string {

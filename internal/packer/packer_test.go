@@ -41,6 +41,12 @@ func fakePacker(mode string) int {
 		return 1
 	case "fail-silent":
 		return 3
+	case "leave-temp": // Packer's log copy in TMPDIR, left when it is killed
+		if err := os.WriteFile(filepath.Join(os.TempDir(), "packer-log123"), []byte("secret"), 0o600); err != nil {
+			return 97
+		}
+		note("tmp " + os.TempDir())
+		time.Sleep(time.Hour) // until killed
 	case "wait-int", "ignore-int":
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt)

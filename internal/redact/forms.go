@@ -9,19 +9,44 @@ import (
 	"strings"
 )
 
-// wholeForms returns the value, its trimmed form, and the encodings of both.
+// wholeForms returns the trimmed value and the encodings of the value and of its trimmed
+// form. The untrimmed value itself is left out: it holds the trimmed one, and masking the
+// whitespace around it too would swallow a line break of the output (a value ending in a
+// newline would join the next line to the mask).
 func wholeForms(v string) []string {
-	whole := []string{v}
-	if t := strings.TrimSpace(v); t != v {
-		whole = append(whole, t)
-	}
-	var out []string
-	for _, w := range whole {
-		out = append(out, w)
-		out = append(out, encodings(w)...)
+	t := strings.TrimSpace(v)
+	out := append([]string{t}, encodings(t)...)
+	if t != v {
+		for _, e := range encodings(v) {
+			if strings.TrimSpace(e) == e { // base64 and the like: the others hold t's forms
+				out = append(out, e)
+			}
+		}
 	}
 	if !strings.HasSuffix(v, "\n") { // `echo "$SECRET" | base64` encodes a trailing newline
 		out = append(out, base64Forms(v+"\n")...)
+	}
+	return out
+}
+
+// maxWrapSpaces bounds the spaces of a value wrapForms varies (one form per space).
+const maxWrapSpaces = 32
+
+// wrapForms returns, for a one-line value with spaces (a passphrase), the value with one of
+// its spaces turned into a line break: Terraform word-wraps its diagnostics at 78 columns,
+// "Output:" of a failed provisioner included, and would otherwise print a wrapped secret as
+// two harmless-looking halves. A value wrapped twice (longer than a line) is not covered.
+func wrapForms(v string) []string {
+	t := strings.TrimSpace(v)
+	n := strings.Count(t, " ")
+	if n == 0 || n > maxWrapSpaces || strings.Contains(t, "\n") {
+		return nil
+	}
+	var out []string
+	for i := 0; i < len(t); i++ {
+		if t[i] == ' ' {
+			out = append(out, t[:i]+"\n"+t[i+1:])
+		}
 	}
 	return out
 }

@@ -1,7 +1,7 @@
 // Package redact masks secret values in text kiln prints or relays from Packer and
 // Terraform. A Redactor learns each secret with Add, together with the forms in which tools
-// tend to print it (its lines, base64, JSON, Go, shell and URL escapes), and replaces every
-// occurrence with "***", in whole strings (String) or in a stream (Writer).
+// tend to print it (its lines, base64, JSON, Go, shell and URL escapes, word-wrapped), and
+// replaces every occurrence with "***", in whole strings (String) or in a stream (Writer).
 package redact
 
 import (
@@ -42,8 +42,8 @@ func New() *Redactor {
 	return r
 }
 
-// Add registers secret: the value itself, its trimmed form, each line of a multi-line
-// value, and their encoded forms. Empty and whitespace-only values are ignored: there is
+// Add registers secret: its trimmed form, each line of a multi-line value, their encoded
+// forms, and a one-line value with spaces wrapped at each of them. Empty and whitespace-only values are ignored: there is
 // nothing in them to mask.
 func (r *Redactor) Add(secret string) {
 	if strings.TrimSpace(secret) == "" {
@@ -53,7 +53,8 @@ func (r *Redactor) Add(secret string) {
 	defer r.mu.Unlock()
 	r.lazyInit()
 	pats := append([]pattern(nil), r.set.Load().pats...)
-	for _, f := range append(wholeForms(secret), lineForms(secret)...) {
+	forms := append(wholeForms(secret), lineForms(secret)...)
+	for _, f := range append(forms, wrapForms(secret)...) {
 		if f != "" && !r.seen[f] {
 			r.seen[f] = true
 			pats = append(pats, pattern{b: []byte(f), bounded: utf8.RuneCountInString(f) < minLen})

@@ -94,7 +94,9 @@ func (f *fixture) closeWith(t *testing.T, ctx context.Context, s *Session, log *
 		t.Error("kiln's token still valid after Close")
 	}
 	for _, v := range values {
-		if strings.Contains(log.String(), strings.TrimSpace(v)) {
+		// A value under 4 characters (the PKI's private_key_type "ec") is masked only as a
+		// word of its own, and may well occur inside a word (a token accessor) by chance.
+		if v = strings.TrimSpace(v); len(v) >= 4 && strings.Contains(log.String(), v) {
 			t.Errorf("the log shows a secret of %d bytes:\n%s", len(v), log)
 		}
 	}

@@ -15,6 +15,10 @@ type Env struct {
 	Stderr  io.Writer
 	Dir     string // the working directory
 	Now     func() time.Time
+	// Unsetenv removes a variable from the process environment, so that no child process
+	// inherits it, not even one started without a built environment; nil when there is
+	// no process environment to change.
+	Unsetenv func(string) error
 }
 
 // OSEnv returns the Env of the running process.
@@ -24,12 +28,13 @@ func OSEnv() (Env, error) {
 		return Env{}, err
 	}
 	return Env{
-		Getenv:  os.Getenv,
-		Environ: os.Environ,
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
-		Dir:     wd,
-		Now:     time.Now,
+		Getenv:   os.Getenv,
+		Environ:  os.Environ,
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Dir:      wd,
+		Now:      time.Now,
+		Unsetenv: os.Unsetenv,
 	}, nil
 }
 

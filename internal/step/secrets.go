@@ -30,6 +30,12 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 	gh := githubactions.New(githubactions.WithGetenv(r.Env.Getenv))
 	cfg := VaultConfig(v)
 	overrideAuth(&cfg.Auth, r.Env.Getenv)
+	// Like every file kiln.yaml names, these are relative to it (not to the working directory).
+	for _, p := range []*string{&cfg.Auth.SecretIDFile, &cfg.Auth.JWTFile} {
+		if *p != "" {
+			*p = r.Config.Path(*p)
+		}
+	}
 	s, err := secrets.Open(ctx, secrets.Options{
 		Config:        cfg,
 		Step:          stepName,
@@ -44,7 +50,7 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 	for _, val := range s.Values {
 		red.Add(val)
 	}
-	r.CI.Mask(red.Values())
+	r.CI.Mask(maskable(red.Values()))
 	for k, val := range s.Env {
 		r.ChildEnv[k] = val
 	}
@@ -52,6 +58,16 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 		r.TFVars[k] = val
 	}
 	r.unset = append(r.unset, s.Unset...)
+	// The credentials are used: no process kiln starts may inherit them, not even one
+	// (git, ssh) started without ChildEnviron.
+	if r.Env.Unsetenv != nil {
+		for _, k := range s.Unset {
+			if err := r.Env.Unsetenv(k); err != nil {
+				s.Close(ctx)
+				return func() {}, fmt.Errorf("vault: remove %s from the environment: %w", k, err)
+			}
+		}
+	}
 	return func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
 		defer cancel()
@@ -122,4 +138,17 @@ func cutEq(kv string) (string, string, bool) {
 		}
 	}
 	return kv, "", false
+}
+
+// maskable leaves out values under 4 characters: GitHub masks a value inside every word of
+// the log, so masking "ec" (a key type) would garble the whole job log. kiln's own redactor
+// still hides such values where they stand as words.
+func maskable(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if len([]rune(v)) >= 4 {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -29,13 +29,13 @@ func source(ctx context.Context, r *step.Run) (record.Source, error) {
 		src.Ref = v
 	}
 	if src.Commit == "" {
-		src.Commit = git(ctx, r.Config.Dir, "rev-parse", "HEAD")
+		src.Commit = git(ctx, r, "rev-parse", "HEAD")
 	}
 	if src.Ref == "" {
-		src.Ref = git(ctx, r.Config.Dir, "rev-parse", "--abbrev-ref", "HEAD")
+		src.Ref = git(ctx, r, "rev-parse", "--abbrev-ref", "HEAD")
 	}
 	if src.Repo == "" {
-		src.Repo = git(ctx, r.Config.Dir, "config", "--get", "remote.origin.url")
+		src.Repo = git(ctx, r, "config", "--get", "remote.origin.url")
 	}
 	if src.Commit == "" {
 		return src, exitcode.New(exitcode.Usage, "source commit unknown: run in a git checkout or set KILN_SOURCE_SHA")
@@ -44,8 +44,9 @@ func source(ctx context.Context, r *step.Run) (record.Source, error) {
 }
 
 // git runs a read-only git command and returns its trimmed output, "" on any failure.
-func git(ctx context.Context, dir string, args ...string) string {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+func git(ctx context.Context, r *step.Run, args ...string) string {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Config.Dir}, args...)...)
+	cmd.Env = r.ChildEnviron()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if cmd.Run() != nil {

@@ -2,15 +2,14 @@ package ci
 
 import (
 	"encoding/json"
-	"io/fs"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // fixture is a git repository holding the fast fixture (Packer's file builder, Terraform's
@@ -116,27 +115,6 @@ func (f *fixture) images(t testing.TB) []string {
 	return ids
 }
 
-// service answers /healthz with "ok" while healthy is true, else 503.
-func service(t testing.TB, healthy *atomic.Bool) *httptest.Server {
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !healthy.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok"))
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func port(t testing.TB, s *httptest.Server) string {
-	_, p, err := net.SplitHostPort(s.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // dotenv parses a kiln.env file.
 func dotenv(t testing.TB, path string) map[string]string {
 	t.Helper()
@@ -149,51 +127,8 @@ func dotenv(t testing.TB, path string) map[string]string {
 	return out
 }
 
-func readFile(t testing.TB, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// copyDir copies a tree, keeping file modes, without Packer's and Terraform's leftovers.
-func copyDir(t testing.TB, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			switch d.Name() {
-			case "output", ".terraform", "terraform.tfstate.d":
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+func service(t testing.TB, healthy *atomic.Bool) *httptest.Server { return testkit.Service(t, healthy) }
+func port(t testing.TB, s *httptest.Server) string                { return testkit.Port(t, s) }
+func readFile(t testing.TB, path string) string                   { return testkit.ReadFile(t, path) }
+func writeFile(t testing.TB, path, content string)                { testkit.WriteFile(t, path, content) }
+func copyDir(t testing.TB, from, to string)                       { testkit.CopyDir(t, from, to) }

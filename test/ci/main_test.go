@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 var (
@@ -33,18 +35,12 @@ func TestMain(m *testing.M) {
 	if binDir = os.Getenv("KILN_TEST_BIN_DIR"); binDir != "" {
 		os.Exit(m.Run()) // binaries built beforehand (make build)
 	}
-	dir, err := os.MkdirTemp("", "kiln-ci-bin-*")
+	dir, err := testkit.BuildSteps(repoRoot, "kiln-ci")
 	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	cmd := exec.Command("go", "build", "-o", binDir+"/", "./steps/...")
-	cmd.Dir = repoRoot
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "ci: building kiln:", err)
+		fmt.Fprintln(os.Stderr, "ci:", err)
 		os.Exit(1)
 	}
+	binDir = dir
 	code := m.Run()
 	os.RemoveAll(binDir)
 	os.Exit(code)

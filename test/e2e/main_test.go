@@ -19,6 +19,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 var (
@@ -71,18 +73,12 @@ func TestMain(m *testing.M) {
 		"KILN_TERRAFORM": filepath.Join(repoRoot, ".tools", "bin", "terraform"),
 		"KILN_PACKER":    filepath.Join(repoRoot, ".tools", "bin", "packer"),
 	}
-	dir, err := os.MkdirTemp("", "kiln-e2e-bin-*")
+	dir, err := testkit.BuildSteps(repoRoot, "kiln-e2e")
 	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	cmd := exec.Command("go", "build", "-o", binDir+"/", "./steps/...")
-	cmd.Dir = repoRoot
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building kiln:", err)
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
+	binDir = dir
 	code := m.Run()
 	os.RemoveAll(binDir)
 	os.Exit(code)

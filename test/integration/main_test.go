@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 var (
@@ -40,18 +42,12 @@ func TestMain(m *testing.M) {
 		fmt.Println("integration: skipped: run `make tools` for .tools/bin/terraform and packer")
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "kiln-bin-*")
+	dir, err := testkit.BuildSteps(repoRoot, "kiln-integration")
 	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	cmd := exec.Command("go", "build", "-o", binDir+"/", "./steps/...")
-	cmd.Dir = repoRoot
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "integration: building kiln:", err)
+		fmt.Fprintln(os.Stderr, "integration:", err)
 		os.Exit(1)
 	}
+	binDir = dir
 	code := m.Run()
 	os.RemoveAll(binDir)
 	os.Exit(code)

@@ -4,16 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io/fs"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // world is a copy of the fast fixture with a dev and a prod "service" on 127.0.0.1.
@@ -40,27 +38,6 @@ func newWorld(t testing.TB) *world {
 	w.template = cfg
 	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), cfg)
 	return w
-}
-
-// service answers /healthz with "ok" while healthy is true, else 503.
-func service(t testing.TB, healthy *atomic.Bool) *httptest.Server {
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !healthy.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok"))
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func port(t testing.TB, s *httptest.Server) string {
-	_, p, err := net.SplitHostPort(s.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // state reads Terraform's own state for a workspace and returns the inputs of every
@@ -103,44 +80,10 @@ func sha256File(t testing.TB, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func readFile(t testing.TB, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyDir(t testing.TB, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			if d.Name() == "output" || d.Name() == ".terraform" || d.Name() == "terraform.tfstate.d" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func service(t testing.TB, healthy *atomic.Bool) *httptest.Server { return testkit.Service(t, healthy) }
+func port(t testing.TB, s *httptest.Server) string                { return testkit.Port(t, s) }
+func readFile(t testing.TB, path string) string                   { return testkit.ReadFile(t, path) }
+func writeFile(t testing.TB, path, content string)                { testkit.WriteFile(t, path, content) }
+func copyDir(t testing.TB, from, to string)                       { testkit.CopyDir(t, from, to) }

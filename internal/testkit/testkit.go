@@ -1,0 +1,109 @@
+// Package testkit is what kiln's binary-level test packages (test/integration, test/ci,
+// test/e2e) share: building the step binaries, a health service on 127.0.0.1, and file
+// helpers that fail the test on error.
+package testkit
+
+import (
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+)
+
+// BuildSteps builds every kiln step binary of the module at repoRoot into a new temporary
+// directory (named after prefix) and returns it; the caller removes it.
+func BuildSteps(repoRoot, prefix string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix+"-bin-*")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./steps/...")
+	cmd.Dir = repoRoot
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("building kiln: %w", err)
+	}
+	return dir, nil
+}
+
+// Service starts an HTTP server on 127.0.0.1 that answers /healthz with "ok" while healthy
+// is true, else 503; it stops when the test ends.
+func Service(t testing.TB, healthy *atomic.Bool) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Port returns the port a test server listens on.
+func Port(t testing.TB, s *httptest.Server) string {
+	_, p, err := net.SplitHostPort(s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// ReadFile returns a file's content.
+func ReadFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// WriteFile writes content to path (0644), creating its directory.
+func WriteFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CopyDir copies a tree, keeping file modes, without Packer's and Terraform's leftovers
+// (output/, .terraform/, terraform.tfstate.d/).
+func CopyDir(t testing.TB, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			switch d.Name() {
+			case "output", ".terraform", "terraform.tfstate.d":
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

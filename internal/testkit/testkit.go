@@ -4,6 +4,7 @@
 package testkit
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net"
@@ -106,4 +107,44 @@ func CopyDir(t testing.TB, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RunWithSteps builds the step binaries into a temporary directory, stores its path in
+// *binDir, runs the tests and removes the directory; it returns the exit code for os.Exit.
+// label names the test package in the build error.
+func RunWithSteps(m *testing.M, repoRoot, label string, binDir *string) int {
+	dir, err := BuildSteps(repoRoot, "kiln-"+label)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, label+":", err)
+		return 1
+	}
+	*binDir = dir
+	defer os.RemoveAll(dir)
+	return m.Run()
+}
+
+// StateInputs decodes a Terraform state file (name, for the error) and returns the input of
+// every terraform_data resource instance by address (type.name): the image id each holds.
+func StateInputs(t testing.TB, data []byte, name string) map[string]string {
+	t.Helper()
+	var st struct {
+		Resources []struct {
+			Type, Name string
+			Instances  []struct {
+				Attributes struct {
+					Input struct{ Value string } `json:"input"`
+				} `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatalf("terraform state %s: %v", name, err)
+	}
+	out := map[string]string{}
+	for _, r := range st.Resources {
+		for _, in := range r.Instances {
+			out[r.Type+"."+r.Name] = in.Attributes.Input.Value
+		}
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package ci
 
 import (
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -83,26 +82,7 @@ func (f *fixture) resources(t testing.TB, workspace string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st struct {
-		Resources []struct {
-			Type, Name string
-			Instances  []struct {
-				Attributes struct {
-					Input struct{ Value string } `json:"input"`
-				} `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatalf("terraform state %s: %v", workspace, err)
-	}
-	out := map[string]string{}
-	for _, r := range st.Resources {
-		for _, in := range r.Instances {
-			out[r.Type+"."+r.Name] = in.Attributes.Input.Value
-		}
-	}
-	return out
+	return testkit.StateInputs(t, b, workspace)
 }
 
 // images lists the ids of the images in the local registry.

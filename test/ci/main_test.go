@@ -35,15 +35,7 @@ func TestMain(m *testing.M) {
 	if binDir = os.Getenv("KILN_TEST_BIN_DIR"); binDir != "" {
 		os.Exit(m.Run()) // binaries built beforehand (make build)
 	}
-	dir, err := testkit.BuildSteps(repoRoot, "kiln-ci")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ci:", err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(binDir)
-	os.Exit(code)
+	os.Exit(testkit.RunWithSteps(m, repoRoot, "ci", &binDir))
 }
 
 // tool returns the path of a tool the test needs: $env when set, else the project's

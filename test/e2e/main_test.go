@@ -73,15 +73,7 @@ func TestMain(m *testing.M) {
 		"KILN_TERRAFORM": filepath.Join(repoRoot, ".tools", "bin", "terraform"),
 		"KILN_PACKER":    filepath.Join(repoRoot, ".tools", "bin", "packer"),
 	}
-	dir, err := testkit.BuildSteps(repoRoot, "kiln-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(binDir)
-	os.Exit(code)
+	os.Exit(testkit.RunWithSteps(m, repoRoot, "e2e", &binDir))
 }
 
 // environ is this process's environment with extra variables set (an empty value unsets).

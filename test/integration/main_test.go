@@ -42,15 +42,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("integration: skipped: run `make tools` for .tools/bin/terraform and packer")
 		os.Exit(0)
 	}
-	dir, err := testkit.BuildSteps(repoRoot, "kiln-integration")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(binDir)
-	os.Exit(code)
+	os.Exit(testkit.RunWithSteps(m, repoRoot, "integration", &binDir))
 }
 
 func toolPath(name, env string) string {

@@ -3,7 +3,6 @@ package integration
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
@@ -45,26 +44,7 @@ func newWorld(t testing.TB) *world {
 func (w *world) state(t testing.TB, workspace string) map[string]string {
 	t.Helper()
 	path := filepath.Join(w.dir, "terraform", "terraform.tfstate.d", workspace, "terraform.tfstate")
-	var st struct {
-		Resources []struct {
-			Type, Name string
-			Instances  []struct {
-				Attributes struct {
-					Input struct{ Value string } `json:"input"`
-				} `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal([]byte(readFile(t, path)), &st); err != nil {
-		t.Fatalf("terraform state %s: %v", path, err)
-	}
-	out := map[string]string{}
-	for _, r := range st.Resources {
-		for _, in := range r.Instances {
-			out[r.Type+"."+r.Name] = in.Attributes.Input.Value
-		}
-	}
-	return out
+	return testkit.StateInputs(t, []byte(readFile(t, path)), path)
 }
 
 // packerOutputs returns the files Packer wrote under the template's output directory.

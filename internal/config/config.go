@@ -22,6 +22,7 @@ type Config struct {
 	Promote      Promote                `yaml:"promote"`
 	Vault        *Vault                 `yaml:"vault"`
 	Lifecycle    *Lifecycle             `yaml:"lifecycle"` // nil: kiln-rotate has nothing to do
+	Attest       *Attest                `yaml:"attest"`    // nil: records are tamper-evident only
 
 	File string `yaml:"-"` // path of kiln.yaml as given
 	Dir  string `yaml:"-"` // absolute directory of kiln.yaml; relative paths resolve against it

@@ -81,6 +81,9 @@ func (c *Config) setDefaults() {
 	c.setLifecycleDefaults()
 	def(&c.Promote.GitLab.TestJob, DefaultGitLabTestJob)
 	def(&c.Promote.GitLab.ArtifactPath, DefaultGitLabArtifact)
+	if c.Attest != nil {
+		c.Attest.setDefaults()
+	}
 	if c.Vault != nil {
 		c.Vault.Auth.setDefaults()
 		for i := range c.Vault.Secrets {

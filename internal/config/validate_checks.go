@@ -89,6 +89,16 @@ func (c *Config) validatePromote() error {
 	if _, ok := c.Environments[p.Environment]; !ok && c.has("promote.environment") {
 		return c.errorf("promote.environment", "promote.environment: no environment %q in environments", p.Environment)
 	}
+	if c.Test.Environment == p.Environment {
+		return c.errorf("test.environment", "test.environment: %q is promote.environment; images are tested before they reach it, not in it", p.Environment)
+	}
+	if _, ok := c.Environments[p.Environment]; ok {
+		for _, name := range c.EnvironmentNames() {
+			if name != p.Environment && c.SameTarget(name, p.Environment) {
+				return c.errorf("environments."+name, "environments.%s: deploys into the same Terraform state as %s, the promote environment (same terraform, workspace and backend)", name, p.Environment)
+			}
+		}
+	}
 	return c.validatePromoteGitLab()
 }
 

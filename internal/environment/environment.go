@@ -25,27 +25,33 @@ type Target struct {
 	private string
 }
 
-// Open prepares Terraform for environment name with imageID as the image variable (an
-// empty imageID leaves the variable unset) and runs terraform init. Close removes the
-// private files.
-func Open(ctx context.Context, r *step.Run, name, imageID string) (*Target, error) {
-	return open(ctx, r, name, imageID, false)
+// Image is what Terraform gets of the image: ID as the image variable and KILN_IMAGE_ID,
+// Path (a local-registry image's disk) as KILN_IMAGE_PATH. The zero Image leaves both unset.
+type Image struct {
+	ID   string
+	Path string
+}
+
+// Open prepares Terraform for environment name with img and runs terraform init. Close
+// removes the private files.
+func Open(ctx context.Context, r *step.Run, name string, img Image) (*Target, error) {
+	return open(ctx, r, name, img, false)
 }
 
 // OpenOffline prepares Terraform for environment name without its backend, in a throwaway
 // data directory, for fmt and validate.
 func OpenOffline(ctx context.Context, r *step.Run, name string) (*Target, error) {
-	return open(ctx, r, name, "", true)
+	return open(ctx, r, name, Image{}, true)
 }
 
 // PrepareOffline is OpenOffline without terraform init, for checks that need none (fmt) and
 // an init of the caller's choosing (InitPlugins).
 func PrepareOffline(ctx context.Context, r *step.Run, name string) (*Target, error) {
-	return prepare(ctx, r, name, "", true)
+	return prepare(ctx, r, name, Image{}, true)
 }
 
-func open(ctx context.Context, r *step.Run, name, imageID string, offline bool) (*Target, error) {
-	t, err := prepare(ctx, r, name, imageID, offline)
+func open(ctx context.Context, r *step.Run, name string, img Image, offline bool) (*Target, error) {
+	t, err := prepare(ctx, r, name, img, offline)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +62,7 @@ func open(ctx context.Context, r *step.Run, name, imageID string, offline bool) 
 	return t, nil
 }
 
-func prepare(ctx context.Context, r *step.Run, name, imageID string, offline bool) (*Target, error) {
+func prepare(ctx context.Context, r *step.Run, name string, img Image, offline bool) (*Target, error) {
 	env, err := r.Config.Env(name)
 	if err != nil {
 		return nil, err
@@ -70,20 +76,23 @@ func prepare(ctx context.Context, r *step.Run, name, imageID string, offline boo
 		return nil, fmt.Errorf("environment %s: %w", name, err)
 	}
 	t := &Target{Name: name, Env: env, private: private}
-	if err := t.prepare(r, exe, imageID, offline); err != nil {
+	if err := t.prepare(r, exe, img, offline); err != nil {
 		t.Close()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *Target) prepare(r *step.Run, exe, imageID string, offline bool) error {
+func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error {
 	add := map[string]string{"KILN_ENVIRONMENT": t.Name}
 	for k, v := range r.ChildEnv {
 		add[k] = v
 	}
-	if imageID != "" {
-		add["KILN_IMAGE_ID"] = imageID
+	if img.ID != "" {
+		add["KILN_IMAGE_ID"] = img.ID
+	}
+	if img.Path != "" {
+		add["KILN_IMAGE_PATH"] = img.Path
 	}
 	if t.Env.GitLabState != "" {
 		state, err := gitLabState(r, t.Env.GitLabState)
@@ -101,8 +110,8 @@ func (t *Target) prepare(r *step.Run, exe, imageID string, offline bool) error {
 	for k, v := range r.TFVars {
 		vars[k] = v
 	}
-	if imageID != "" {
-		vars[t.Env.ImageVar] = imageID
+	if img.ID != "" {
+		vars[t.Env.ImageVar] = img.ID
 	}
 	varFile, err := terraform.WriteVarFile(t.private, "kiln", vars)
 	if err != nil {

@@ -15,7 +15,8 @@ const (
 
 // EnvFromRecord returns the standard kiln.env variables of r: image id, name and family,
 // source commit and build time, plus the test status when the record has tests and the
-// environment promoted to when it has a promotion. Pass it to Dotenv.SetAll.
+// environment promoted to when it has a promotion. Pass it to Dotenv.SetAll, and delete
+// the keys of StaleKeys that it lacks: they belong to an earlier image.
 func EnvFromRecord(r *Record) map[string]string {
 	env := map[string]string{
 		EnvImageID:     r.Image.ID,
@@ -32,3 +33,7 @@ func EnvFromRecord(r *Record) map[string]string {
 	}
 	return env
 }
+
+// StaleKeys are the standard keys EnvFromRecord sets only when the record has the section
+// they describe: a kiln.env written for an earlier image must not keep them.
+var StaleKeys = []string{EnvTestStatus, EnvPromotedEnvironment}

@@ -94,6 +94,31 @@ type Tests struct {
 	At          time.Time     `json:"at"`
 	Checks      []CheckResult `json:"checks,omitempty"`
 	JUnit       string        `json:"junit,omitempty"` // path of the JUnit XML report
+	// Family is the image family the checks were configured for.
+	Family string `json:"family,omitempty"`
+	// StateLineage and StateSerial identify the Terraform state of Environment the checks
+	// ran against: the same before and after the checks, naming ImageID.
+	StateLineage string `json:"state_lineage,omitempty"`
+	StateSerial  int64  `json:"state_serial,omitempty"`
+	// ChecksDigest is "sha256:<hex>" of kiln.yaml's test block as run (config.Test.Digest).
+	ChecksDigest string `json:"checks_digest,omitempty"`
+	// Attestation is the signed in-toto statement of these results, when kiln.yaml has an
+	// attest block.
+	Attestation *Envelope `json:"attestation,omitempty"`
+}
+
+// Envelope is a DSSE envelope (https://github.com/secure-systems-lab/dsse), as JSON: the
+// payload is base64 of an in-toto Statement.
+type Envelope struct {
+	PayloadType string      `json:"payloadType"`
+	Payload     string      `json:"payload"`
+	Signatures  []Signature `json:"signatures"`
+}
+
+// Signature is one DSSE signature: base64 of the signature over the envelope's PAE.
+type Signature struct {
+	KeyID string `json:"keyid"`
+	Sig   string `json:"sig"`
 }
 
 // CheckResult is the outcome of one check.
@@ -113,6 +138,9 @@ type Deployment struct {
 	ImageID     string            `json:"image_id"`
 	Outputs     map[string]Output `json:"outputs,omitempty"`
 	At          time.Time         `json:"at"`
+	// StateLineage and StateSerial identify the Terraform state the apply left behind.
+	StateLineage string `json:"state_lineage,omitempty"`
+	StateSerial  int64  `json:"state_serial,omitempty"`
 }
 
 // Output is one Terraform output. Sensitive outputs never carry a value.

@@ -153,6 +153,16 @@ type Locker interface {
 	Lock(ctx context.Context, family string) (unlock func(), err error)
 }
 
+// Attestations is implemented by registries that keep the signed test attestation of each
+// promoted image, so that kiln-rollback can verify an image it returns to. The attestation
+// is a DSSE envelope as JSON; its signature, not the registry, makes it trustworthy.
+type Attestations interface {
+	// PutAttestation keeps env as image id's attestation.
+	PutAttestation(ctx context.Context, id string, env []byte) error
+	// Attestation returns image id's attestation, or nil when there is none.
+	Attestation(ctx context.Context, id string) ([]byte, error)
+}
+
 // ErrNotFound is returned, with exit code 7, for an image a registry does not hold.
 var ErrNotFound = errors.New("image not found")
 

@@ -95,6 +95,9 @@ type Options struct {
 	TempDir string
 	// Log receives progress lines; they name paths and env vars, never a token or value.
 	Log io.Writer
+	// Login logs in even when no secret is mapped to Step: the step uses Vault itself
+	// (Session.API), as kiln-test does to sign with a transit key.
+	Login bool
 }
 
 // Session is the secrets of one step. The child tool gets Env (and TFVars, through a

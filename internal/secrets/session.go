@@ -11,8 +11,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/kiln-ci/kiln/internal/exitcode"
 )
+
+// API returns the Vault client logged in for the step (for the transit engine), or nil when
+// the step did not log in.
+func (s *Session) API() *api.Client {
+	if s.client == nil {
+		return nil
+	}
+	return s.client.api
+}
 
 // closeTimeout bounds Close, which runs with a context of its own: the step's context may
 // already be cancelled by SIGINT/SIGTERM.
@@ -34,7 +45,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		s.Unset = unsetNames(cfg.Auth)
 	}
 	ms := selected(cfg.Secrets, o.Step)
-	if len(ms) == 0 {
+	if len(ms) == 0 && !o.Login {
 		return s, nil
 	}
 	if err := check(ms, o.TempDir); err != nil {

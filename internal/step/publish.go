@@ -33,6 +33,7 @@ func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 	if err != nil {
 		return err
 	}
+	forgetStale(&env, rec, vars)
 	// kiln.env is checked before the record is written, so that a value or a count kiln.env
 	// cannot carry fails the step without leaving a record that says it succeeded.
 	if err := env.SetAll(vars); err != nil {
@@ -65,6 +66,23 @@ func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
 		return err
 	}
 	return r.CI.Summary(md.String())
+}
+
+// forgetStale removes what kiln.env says about an earlier image (its test status, its
+// promotion, its deployments' outputs) and the sections rec no longer has.
+func forgetStale(env *record.Dotenv, rec *record.Record, vars map[string]string) {
+	if id, _ := env.Get(record.EnvImageID); id != rec.Image.ID {
+		for _, v := range env.Vars() {
+			if strings.HasPrefix(v.Key, "KILN_OUTPUT_") {
+				env.Delete(v.Key)
+			}
+		}
+	}
+	for _, k := range record.StaleKeys {
+		if _, ok := vars[k]; !ok {
+			env.Delete(k)
+		}
+	}
 }
 
 // addOptional adds each of extra (in key order) to env and vars while kiln.env stays within

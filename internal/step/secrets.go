@@ -43,6 +43,7 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 		GitHubIDToken: gh.GetIDToken,
 		TempDir:       os.TempDir(),
 		Log:           r.Log,
+		Login:         usesTransit(r.Config, stepName),
 	})
 	if err != nil {
 		return func() {}, err
@@ -54,6 +55,7 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 	for k, val := range s.Env {
 		r.ChildEnv[k] = val
 	}
+	r.Vault = s.API()
 	for k, val := range s.TFVars {
 		r.TFVars[k] = val
 	}
@@ -75,6 +77,17 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 			fmt.Fprintf(r.Log, "%s: warning: %v\n", r.binary, err)
 		}
 	}, nil
+}
+
+// usesTransit reports whether the step signs or verifies attestations with Vault's transit
+// engine: kiln-test signs; promote and rollback verify through Vault when kiln.yaml gives no
+// public key.
+func usesTransit(c *config.Config, stepName string) bool {
+	a := c.Attest
+	if a == nil || a.Transit == nil {
+		return false
+	}
+	return stepName == "test" || (a.PublicKey == "" && (stepName == "promote" || stepName == "rollback"))
 }
 
 // overrideAuth applies the KILN_VAULT_* variables CI templates set from their inputs; an

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/kiln-ci/kiln/internal/ci"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
@@ -52,6 +54,9 @@ type Run struct {
 	TFVars map[string]string
 	// StopTimeout is how long a child tool gets to stop after SIGINT.
 	StopTimeout time.Duration
+	// Vault is the client logged in for the step, when it uses Vault itself (transit); nil
+	// otherwise. Its token is revoked when the step ends.
+	Vault *api.Client
 
 	binary string
 	unset  []string // inherited variables kept from child tools (Vault credentials)
@@ -66,6 +71,12 @@ func (r *Run) Secret(value string) {
 	}
 	r.red.Add(value)
 	r.CI.Mask([]string{value})
+}
+
+// Carries reports whether s holds a secret value kiln handed a child tool, in any form the
+// redactor knows: such a string must not reach a record or kiln.env.
+func (r *Run) Carries(s string) bool {
+	return r.red != nil && r.red.String(s) != s
 }
 
 // Logf writes one line to the log, prefixed with the binary's name.

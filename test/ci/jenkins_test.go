@@ -62,7 +62,7 @@ func TestJenkinsStages(t *testing.T) {
 
 			// A record of another commit than the one merged is refused.
 			env["GIT_COMMIT"] = f.commit(t, "a later commit")
-			if out, code := run(t, f.repo, env, "bash", "-c", "scripts/ci/promote.sh"); code != 8 || !strings.Contains(out, "promote refused") {
+			if out, code := run(t, f.repo, env, "bash", "-c", "scripts/ci/promote.sh"); code != 8 || !strings.Contains(out, "promotion refused: the record was baked from") {
 				t.Fatalf("promote.sh of a stale record: exit %d\n%s", code, out)
 			}
 		})

@@ -116,7 +116,7 @@ func planLines(stdout string) []string {
 // moves, and every transition is dated at its rotation, never before the policy allows.
 func TestRotateLocal(t *testing.T) {
 	w := newWorld(t)
-	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), w.template+"lifecycle:\n  keep: 3\n  deprecate_after: 30d\n  obsolete_after: 60d\n  delete_after: 90d\n")
+	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), w.prodSeedable()+"lifecycle:\n  keep: 3\n  deprecate_after: 30d\n  obsolete_after: 60d\n  delete_after: 90d\n")
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := start
 	reg := &local.Registry{Dir: filepath.Join(w.dir, ".kiln", "images"), Now: func() time.Time { return clock }}

@@ -38,7 +38,7 @@ func TestRotateCloudFakes(t *testing.T) {
 	for _, c := range []cloudCase{gcpCase(t), awsCase(t)} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t)
-			cfg := strings.Replace(w.template, "packer:\n", c.registry+"packer:\n", 1)
+			cfg := strings.Replace(w.prodSeedable(), "packer:\n", c.registry+"packer:\n", 1)
 			writeFile(t, filepath.Join(w.dir, "kiln.yaml"), cfg+"lifecycle:\n  keep: 1\n  deprecate_after: 30d\n")
 			c.setup(t, 10, created, func(n int) {})
 			rec := record.New(record.Image{ID: c.id(3), Name: "demo-web-003", Family: "demo-web", Provider: c.name, Builder: c.name},

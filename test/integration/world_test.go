@@ -39,6 +39,14 @@ func newWorld(t testing.TB) *world {
 	return w
 }
 
+// prodSeedable is the template with promote.environment moved to a third environment,
+// live, so that kiln-deploy-dev may put an image into prod: tests of kiln-rotate use it to
+// give prod's state an old image without going through the promotion gate.
+func (w *world) prodSeedable() string {
+	cfg := strings.Replace(w.template, "test:\n", "  live:\n    terraform: terraform/\n    vars:\n      port: 1\ntest:\n", 1)
+	return cfg + "promote:\n  environment: live\n"
+}
+
 // state reads Terraform's own state for a workspace and returns the inputs of every
 // terraform_data resource, by address.
 func (w *world) state(t testing.TB, workspace string) map[string]string {

@@ -124,6 +124,9 @@ func (r *Registry) Get(id string) (*Image, error) {
 	if err := json.Unmarshal(data, &img); err != nil {
 		return nil, fmt.Errorf("read image %s: %w", id, err)
 	}
+	if img.ID != id {
+		return nil, exitcode.New(exitcode.ImageNotFound, "image %s: the registry's metadata names %s: %s was replaced", id, img.ID, filepath.Join(r.imageDir(k), "image.json"))
+	}
 	return &img, nil
 }
 
@@ -146,13 +149,18 @@ func (r *Registry) Verify(img *Image) error {
 	if isTombstone(img) {
 		return deletedError(img)
 	}
+	// The id is the digest of the files' names and hashes: metadata listing other hashes
+	// (rewritten after the files were swapped) cannot pass for the image.
+	if len(img.Files) == 0 || Digest(img.Files) != img.ID {
+		return exitcode.New(exitcode.ImageNotFound, "verify image %s: its metadata lists files whose digest is not the id: the registry entry was tampered with", img.ID)
+	}
 	for _, f := range img.Files {
 		sum, _, err := HashFile(filepath.Join(r.imageDir(k), f.Name))
 		if err != nil {
 			return fmt.Errorf("verify image %s: %w", img.ID, err)
 		}
 		if sum != f.SHA256 {
-			return fmt.Errorf("verify image %s: %s changed since it was imported", img.ID, f.Name)
+			return exitcode.New(exitcode.ImageNotFound, "verify image %s: %s changed since it was imported", img.ID, f.Name)
 		}
 	}
 	return nil

@@ -28,9 +28,13 @@ func (Step) Name() string   { return "test" }
 func (Step) String() string { return "testing the deployed image" }
 func (Step) Description() string {
 	return "Runs kiln.yaml's test.checks against the deployment of test.environment (dev) that the\n" +
-		"record names, filling {{ .Outputs.<name> }} from its Terraform outputs; each check is retried\n" +
-		"until its timeout. Writes a JUnit XML report and records the result, with the image id tested,\n" +
-		"in kiln-image.json. Exit 1 when a check fails."
+		"record names, filling {{ .Outputs.<name> }} from the environment's live Terraform outputs; each\n" +
+		"check is retried until its timeout. Before and after the checks it reads the environment's\n" +
+		"Terraform state: it must be the state the record's deployment left (same lineage), run the\n" +
+		"record's image, and not change while the checks run; otherwise kiln-test refuses to vouch\n" +
+		"(exit 1) and records nothing. Writes a JUnit XML report and records the result, with the image\n" +
+		"id, state lineage and serial, the digest of the test block and, with an attest block, a signed\n" +
+		"in-toto attestation, in kiln-image.json. Exit 1 when a check fails."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
@@ -38,9 +42,11 @@ func (Step) Flags() []step.Flag {
 		{Name: "goss", Env: "KILN_GOSS", Help: "the goss binary that goss checks copy to the machine, unless kiln.yaml names one (linux/amd64; default: .tools/bin/goss, then PATH)"},
 	}
 }
-func (Step) EnvVars() []string { return nil }
+func (Step) EnvVars() []string {
+	return []string{"KILN_ATTEST_KEY  the path of the PEM private key that signs the attestation (attest.private_key_env names another variable)"}
+}
 
-// Run runs the checks.
+// Run runs the checks against the live deployment and records what they vouch for.
 func (Step) Run(ctx context.Context, r *step.Run) error {
 	rec, err := r.ReadRecord()
 	if err != nil {
@@ -58,8 +64,24 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if d.ImageID != rec.Image.ID {
 		return exitcode.New(exitcode.RecordInvalid, "%s: %s runs %s, not the record's image %s", r.Opts.Get("record"), envName, d.ImageID, rec.Image.ID)
 	}
+	sig, err := signer(r)
+	if err != nil {
+		return err
+	}
+	l, err := openLive(ctx, r, envName)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	before, err := l.state(ctx)
+	if err != nil {
+		return err
+	}
+	if err := bound(rec, d, before, envName); err != nil {
+		return err
+	}
 	rm := remote{cfg: cfg, getenv: r.Env.Getenv, dir: r.Env.Dir, gossFlag: r.Opts.Get("goss")}
-	specs, err := specsFor(cfg.Test.Checks, templateData(rec, d), rm)
+	specs, err := specsFor(cfg.Test.Checks, templateData(rec, envName, outputs(before)), rm)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
@@ -69,11 +91,25 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	junit := r.Path(r.Opts.Get("junit"))
-	if err := writeJUnit(junit, results, started); err != nil {
+	after, err := l.state(ctx)
+	if err != nil {
 		return err
 	}
-	rec.Tests = summarize(results, rec.Image.ID, envName, r.Env.Now().UTC(), r.Opts.Get("junit"))
+	if err := unchanged(before, after, rec.Image.ID, envName); err != nil {
+		return err
+	}
+	t := summarize(results, rec.Image.ID, envName, r.Env.Now().UTC(), r.Opts.Get("junit"))
+	t.Family, t.ChecksDigest = cfg.Image.Family, cfg.Test.Digest()
+	t.StateLineage, t.StateSerial = before.Lineage, before.Serial
+	if sig != nil {
+		if t.Attestation, err = sign(ctx, sig, rec, t, r.CI.Info().PipelineURL); err != nil {
+			return err
+		}
+	}
+	if err := writeJUnit(r.Path(r.Opts.Get("junit")), results, started); err != nil {
+		return err
+	}
+	rec.Tests = t
 	if err := r.Publish(rec, nil); err != nil {
 		return err
 	}
@@ -84,16 +120,17 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		}
 		fmt.Fprintf(r.Out, "%s %s: %s\n", status, res.Name, res.Message)
 	}
-	if rec.Tests.Status != record.StatusPassed {
-		return fmt.Errorf("%d of %d checks failed: %s", rec.Tests.Failed, rec.Tests.Total, failedNames(results))
+	if t.Status != record.StatusPassed {
+		return fmt.Errorf("%d of %d checks failed: %s", t.Failed, t.Total, failedNames(results))
 	}
 	return nil
 }
 
-// templateData is what check URLs and addresses are rendered with.
-func templateData(rec *record.Record, d *record.Deployment) map[string]any {
+// templateData is what check URLs and addresses are rendered with: the test environment's
+// live outputs (sensitive ones left out) and the image.
+func templateData(rec *record.Record, env string, outputs map[string]record.Output) map[string]any {
 	outs := map[string]any{}
-	for k, o := range d.Outputs {
+	for k, o := range outputs {
 		if o.Sensitive || len(o.Value) == 0 {
 			continue
 		}
@@ -105,7 +142,7 @@ func templateData(rec *record.Record, d *record.Deployment) map[string]any {
 	return map[string]any{
 		"Outputs":     outs,
 		"Image":       map[string]string{"ID": rec.Image.ID, "Name": rec.Image.Name, "Family": rec.Image.Family},
-		"Environment": d.Environment,
+		"Environment": env,
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/step"
-	"github.com/kiln-ci/kiln/internal/steps/deploy"
 )
 
 // Step is kiln-destroy-dev.
@@ -22,7 +22,7 @@ func (Step) Description() string {
 		"is nothing to do (exit 0). It refuses the promote environment unless --allow-promote-environment."
 }
 func (Step) Flags() []step.Flag {
-	return []step.Flag{deploy.EnvironmentFlag, step.DryRun,
+	return []step.Flag{deployment.EnvironmentFlag, step.DryRun,
 		{Name: "allow-promote-environment", Bool: true, Help: "allow destroying promote.environment (prod)"}}
 }
 func (Step) EnvVars() []string { return nil }
@@ -40,7 +40,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		// Terraform wants every required variable, even to destroy.
 		r.TFVars[env.ImageVar] = ""
 	}
-	t, err := environment.Open(ctx, r, name, imageID)
+	t, err := environment.Open(ctx, r, name, environment.Image{ID: imageID})
 	if err != nil {
 		return err
 	}

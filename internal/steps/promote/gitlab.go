@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strconv"
 
 	"github.com/kiln-ci/kiln/internal/config"
@@ -104,13 +103,12 @@ func planMergeRequest(ctx context.Context, r *step.Run, c *gitlab.Client, q gitl
 	if err != nil {
 		return err
 	}
-	r.Opts.Set("dry-run", "true")
 	r.Logf("merge request pipeline of !%d: planning the promotion of the image its head %s was tested with", mr.IID, mr.SHA)
 	found, err := c.FindTestedRecord(ctx, q, mr)
 	if err != nil {
 		return err
 	}
-	_, err = promote(ctx, r, found.Record, mr.WebURL)
+	_, err = promote(ctx, r, found.Record, mr.WebURL, true)
 	return err
 }
 
@@ -139,13 +137,14 @@ func runGitLab(ctx context.Context, r *step.Run) error {
 	mr := found.MergeRequest
 	r.Logf("merge request !%d (merged by %s), %s pipeline #%d, job %s #%d: image %s",
 		mr.IID, mr.How, found.Pipeline.Ref, found.Pipeline.ID, found.Job.Name, found.Job.ID, found.Record.Image.ID)
-	rec, resumed := resume(r, found.Record)
-	if !resumed && !r.Opts.Bool("dry-run") {
+	rec := resume(r, found.Record)
+	dryRun := r.Opts.Bool("dry-run")
+	if !dryRun {
 		if err := record.Write(r.RecordPath(), rec); err != nil {
 			return err
 		}
 	}
-	done, err := promote(ctx, r, rec, mr.WebURL)
+	done, err := promote(ctx, r, rec, mr.WebURL, dryRun)
 	if err != nil || !done {
 		return err
 	}
@@ -176,17 +175,26 @@ func gitlabQuery(r *step.Run) (gitlab.Query, error) {
 	return q, nil
 }
 
-// resume returns the local record instead of the downloaded one when it is that record
-// after an earlier run of this step (same image, source, build time and tests), so that a
-// second run sees its own promotion and changes nothing.
-func resume(r *step.Run, got *record.Record) (*record.Record, bool) {
+// resume returns the downloaded record with, at most, the promotion section (and the
+// promote environment's deployment) of the local record, when that one is this image's
+// after an earlier run of this step: a second run then sees its own promotion and changes
+// nothing. Everything the gate looks at (image, family, tests, test deployment) comes from
+// the download: a local look-alike file cannot replace it.
+func resume(r *step.Run, got *record.Record) *record.Record {
 	local, err := record.Read(r.RecordPath())
-	if err != nil || local.Image.ID != got.Image.ID || local.Source != got.Source ||
-		!local.BuiltAt.Equal(got.BuiltAt) || !reflect.DeepEqual(local.Tests, got.Tests) {
-		return got, false
+	if err != nil || local.Image.ID != got.Image.ID || local.Promotion == nil || local.Promotion.ImageID != got.Image.ID {
+		return got
 	}
-	r.Logf("%s is this record, promoted before: resuming from it", r.RecordPath())
-	return local, true
+	env := environment(r)
+	if local.Promotion.Environment != env {
+		return got
+	}
+	got.Promotion = local.Promotion
+	if d := local.Deployment(env); d != nil && d.ImageID == got.Image.ID {
+		got.SetDeployment(*d)
+	}
+	r.Logf("%s records an earlier promotion of %s to %s: resuming from it", r.RecordPath(), got.Image.ID, env)
+	return got
 }
 
 // note posts the promotion note on the merge request unless it is there already. A token

@@ -9,12 +9,14 @@ package promote
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
-	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/deployment"
+	"github.com/kiln-ci/kiln/internal/gate"
 	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/step"
-	"github.com/kiln-ci/kiln/internal/steps/deploy"
 )
 
 // Step is kiln-promote.
@@ -23,10 +25,15 @@ type Step struct{}
 func (Step) Name() string   { return "promote" }
 func (Step) String() string { return "promoting the tested image" }
 func (Step) Description() string {
-	return "Promotes the very image that was tested: refuses (exit 8) unless the record's tests passed\n" +
-		"for its exact image id, applies the promote environment (promote.environment, default prod)\n" +
-		"with that id, moves the image family's pointer to it and records the promotion. A second run\n" +
-		"with nothing to change is a no-op.\n\n" + gitlabHelp
+	return "Promotes the very image that was tested: refuses (exit 8) unless the promotion gate passes\n" +
+		"(see \"What the gate guarantees\" in the README: tests passed for the exact image id, in\n" +
+		"test.environment, with kiln.yaml's test block, bound to the deployment's Terraform state,\n" +
+		"signed when kiln.yaml has an attest block; the image in the registry, intact, not OBSOLETE;\n" +
+		"the family pointer moving forward), applies the promote environment (promote.environment,\n" +
+		"default prod) with that id, moves the image family's pointer to it and records the promotion.\n" +
+		"A second run with nothing to change is a no-op. In a CI job on promote.to, a record from a\n" +
+		"file (--source file) needs a verified attestation (an attest block) and must be of the commit\n" +
+		"the job built (or, for a merge commit, merged).\n\n" + gitlabHelp
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
@@ -35,7 +42,7 @@ func (Step) Flags() []step.Flag {
 		{Name: "gitlab-test-job", Env: "KILN_GITLAB_TEST_JOB", Help: "GitLab mode: the job whose artifacts hold the record (default promote.gitlab.test_job, test)"},
 		{Name: "gitlab-artifact", Env: "KILN_GITLAB_ARTIFACT", Help: "GitLab mode: the record's path in those artifacts (default promote.gitlab.artifact_path, kiln-image.json)"},
 		step.DryRun,
-		deploy.PlanReportFlag,
+		deployment.PlanReportFlag,
 	}
 }
 func (Step) EnvVars() []string {
@@ -55,7 +62,10 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	_, err = promote(ctx, r, rec, "")
+	if err := fileModeAllowed(ctx, r, rec); err != nil {
+		return err
+	}
+	_, err = promote(ctx, r, rec, "", r.Opts.Bool("dry-run"))
 	return err
 }
 
@@ -67,31 +77,53 @@ func environment(r *step.Run) string {
 	return r.Config.Promote.Environment
 }
 
-// promote gates rec, applies the environment with its image, moves the family pointer and
-// records the promotion (with the merge request's URL, when there is one). It reports
-// whether the promotion is in place; under --dry-run it only plans, and reports false.
-func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest string) (bool, error) {
-	if err := rec.TestedOK(); err != nil {
-		return false, exitcode.Wrap(exitcode.PromotionRefused, fmt.Errorf("promotion refused: %w", err))
-	}
-	if err := deploy.CheckImage(r, rec); err != nil {
-		return false, err
-	}
-	env := environment(r)
-	d, changed, err := deploy.Apply(ctx, r, env, rec.Image.ID)
-	if err != nil || d == nil {
-		return false, err
-	}
-	previous, moved, err := moveFamily(ctx, r, rec, env)
+// promote gates rec, applies the environment with its image, moves the family pointer,
+// keeps the attestation in the registry (for kiln-rollback) and records the promotion (with
+// the merge request's URL, when there is one). It reports whether the promotion is in
+// place; under dryRun it only plans, and reports false.
+func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest string, dryRun bool) (bool, error) {
+	reg, err := r.ImageRegistry(ctx)
 	if err != nil {
 		return false, err
 	}
+	verify, err := gate.Verifier(r.Config, r.Vault)
+	if err != nil {
+		return false, err
+	}
+	if verify == nil {
+		r.Logf("warning: kiln.yaml has no attest block: records are only tamper-evident, and anyone who can write one can forge its tests")
+	}
+	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf}
+	if err := g.Promotion(ctx, rec); err != nil {
+		return false, err
+	}
+	img, err := deployment.Resolve(r, rec.Image.ID)
+	if err != nil {
+		return false, err
+	}
+	env := environment(r)
+	res, err := deployment.Apply(ctx, r, env, img, deployment.Options{DryRun: dryRun, PlanReport: r.Path(r.Opts.Get("plan-report"))})
+	if err != nil {
+		return false, err
+	}
+	if res.Deployment == nil {
+		fmt.Fprintf(r.Out, "dry run: %s would %s\n", env, map[bool]string{true: "change", false: "not change"}[res.Changed])
+		return false, nil
+	}
+	previous, err := reg.Point(ctx, rec.Image.Family, rec.Image.ID, env, r.Env.Now().UTC())
+	if err != nil {
+		return false, err
+	}
+	moved := previous != rec.Image.ID
+	if err := keepAttestation(ctx, reg, rec); err != nil {
+		return false, err
+	}
 	again := rec.Promotion != nil && rec.Promotion.ImageID == rec.Image.ID && rec.Promotion.Environment == env
-	if again && !changed && !moved {
+	if again && !res.Changed && !moved {
 		fmt.Fprintf(r.Out, "already promoted: %s is %s's image in %s; nothing changed\n", rec.Image.ID, rec.Image.Family, env)
 		return true, nil
 	}
-	rec.SetDeployment(*d)
+	rec.SetDeployment(*res.Deployment)
 	if !again {
 		if !moved {
 			previous = "" // the family already pointed here: an earlier run moved it
@@ -100,23 +132,23 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 			PreviousImageID: previous, From: r.Config.Promote.From, To: r.Config.Promote.To,
 			MergeRequest: mergeRequest, At: r.Env.Now().UTC()}
 	}
-	if err := r.Publish(rec, deploy.OutputVars(env, d.Outputs)); err != nil {
+	if err := r.Publish(rec, deployment.OutputVars(env, res.Deployment.Outputs)); err != nil {
 		return false, err
 	}
 	fmt.Fprintf(r.Out, "promoted %s (%s) to %s; family %s now points to it\n", rec.Image.Name, rec.Image.ID, env, rec.Image.Family)
 	return true, nil
 }
 
-// moveFamily points the image's family at it in the registry kiln.yaml names (local, gcp
-// or aws); it returns the image the family pointed to before and whether it moved.
-func moveFamily(ctx context.Context, r *step.Run, rec *record.Record, env string) (string, bool, error) {
-	reg, err := r.ImageRegistry(ctx)
-	if err != nil {
-		return "", false, err
+// keepAttestation stores the record's attestation in a registry that keeps them, so that
+// kiln-rollback can verify the image when it returns to it.
+func keepAttestation(ctx context.Context, reg registry.Registry, rec *record.Record) error {
+	store, ok := reg.(registry.Attestations)
+	if !ok || rec.Tests == nil || rec.Tests.Attestation == nil {
+		return nil
 	}
-	previous, err := reg.Point(ctx, rec.Image.Family, rec.Image.ID, env, r.Env.Now().UTC())
+	b, err := json.Marshal(rec.Tests.Attestation)
 	if err != nil {
-		return "", false, err
+		return err
 	}
-	return previous, previous != rec.Image.ID, nil
+	return store.PutAttestation(ctx, rec.Image.ID, b)
 }

@@ -1,19 +1,23 @@
 // Package rollback is kiln-rollback: it points the image family back at the previous
 // promoted image (from the registry's promotion history) or at --to ID, and applies the
-// promote environment with that exact image id. It refuses an OBSOLETE or DELETED image
-// (exit 8). Rolling back twice returns to where it started.
+// promote environment with that exact image id. The promotion gate (internal/gate) refuses
+// an image outside the promotion history, OBSOLETE or DELETED, of another family, or
+// without a valid attestation when kiln.yaml asks for one (exit 8). Rolling back twice
+// returns to where it started.
 package rollback
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/gate"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/registry/open"
 	"github.com/kiln-ci/kiln/internal/step"
-	"github.com/kiln-ci/kiln/internal/steps/deploy"
 )
 
 // Step is kiln-rollback.
@@ -23,16 +27,20 @@ func (Step) Name() string   { return "rollback" }
 func (Step) String() string { return "rolling back the image family" }
 func (Step) Description() string {
 	return "Rolls the image family back: to the image of the latest promotion before the current one, as\n" +
-		"the registry's promotion history records it, or to --to ID. Refuses (exit 8) an image that is\n" +
-		"OBSOLETE or DELETED or of another family; a DEPRECATED image becomes READY again. Applies the\n" +
-		"promote environment (promote.environment, default prod) with that exact id, then moves the\n" +
-		"family pointer, recording the rollback as a promotion. Twice in a row returns to where it was.\n" +
-		"--dry-run plans instead."
+		"the registry's promotion history records it, or to --to ID, which must be in that history.\n" +
+		"Refuses (exit 8) an image that was never promoted in the family, is OBSOLETE or DELETED or of\n" +
+		"another family, and, when kiln.yaml has an attest block, one whose signed test attestation is\n" +
+		"missing or does not verify (the local registry keeps each promoted image's attestation;\n" +
+		"--attestation gives it for other registries). A DEPRECATED image becomes READY again.\n" +
+		"Applies the promote environment (promote.environment, default prod) with that exact id, then\n" +
+		"moves the family pointer, recording the rollback as a promotion. Twice in a row returns to\n" +
+		"where it was. --dry-run plans instead."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
 		{Name: "to", Env: "KILN_ROLLBACK_TO", Help: "the image id to return to (default: the previous promoted image)"},
 		{Name: "environment", Env: "KILN_PROMOTE_ENVIRONMENT", Help: "the environment to apply (default promote.environment)"},
+		{Name: "attestation", Env: "KILN_ROLLBACK_ATTESTATION", Help: "the kiln-image.json holding the target image's signed attestation, for registries that keep none"},
 		step.DryRun,
 	}
 }
@@ -49,63 +57,93 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	img, err := target(ctx, r, reg, fam)
+	id := r.Opts.Get("to")
+	if id == "" {
+		if id = fam.Previous(); id == "" {
+			return exitcode.New(exitcode.PromotionRefused, "rollback refused: family %s has no earlier promoted image (%d promotions recorded)",
+				fam.Name, len(fam.History))
+		}
+	}
+	if id == fam.Current {
+		if _, err := reg.Lookup(ctx, id); err != nil {
+			return err
+		}
+		return step.Skip("family %s already points to %s", family, id)
+	}
+	verify, err := gate.Verifier(r.Config, r.Vault)
 	if err != nil {
 		return err
 	}
-	if img.ID == fam.Current {
-		return step.Skip("family %s already points to %s", family, img.ID)
+	var att *record.Envelope
+	if verify != nil {
+		if att, err = attestation(ctx, r, reg, id); err != nil {
+			return err
+		}
 	}
+	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf}
+	img, err := g.Rollback(ctx, fam, id, att)
+	if err != nil {
+		return err
+	}
+	return apply(ctx, r, reg, fam, img)
+}
+
+// apply deploys img to the environment and moves the family pointer back to it.
+func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image) error {
 	env := r.Opts.Get("environment")
 	if env == "" {
 		env = r.Config.Promote.Environment
 	}
-	if err := deploy.CheckImage(r, &record.Record{Image: record.Image{ID: img.ID}}); err != nil {
+	target, err := deployment.Resolve(r, img.ID)
+	if err != nil {
 		return err
 	}
-	d, _, err := deploy.Apply(ctx, r, env, img.ID)
-	if err != nil || d == nil {
-		if err == nil {
-			fmt.Fprintf(r.Out, "dry run: would roll family %s back from %s to %s\n", family, orNone(fam.Current), img.ID)
-		}
+	res, err := deployment.Apply(ctx, r, env, target, deployment.Options{DryRun: r.Opts.Bool("dry-run")})
+	if err != nil {
 		return err
+	}
+	if res.Deployment == nil {
+		fmt.Fprintf(r.Out, "dry run: would roll family %s back from %s to %s\n", fam.Name, orNone(fam.Current), img.ID)
+		return nil
 	}
 	if img.State == registry.Deprecated {
 		if err := reg.SetState(ctx, img.ID, registry.Ready, registry.Dates{}); err != nil {
 			return fmt.Errorf("%s now runs %s, but it stays DEPRECATED: %w", env, img.ID, err)
 		}
 	}
-	if _, err := reg.Point(ctx, family, img.ID, env, r.Env.Now().UTC()); err != nil {
+	if _, err := reg.Point(ctx, fam.Name, img.ID, env, r.Env.Now().UTC()); err != nil {
 		return fmt.Errorf("%s now runs %s, but the family pointer still names %s: %w", env, img.ID, orNone(fam.Current), err)
 	}
-	fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s applied with %s\n", family, orNone(fam.Current), img.ID, img.Name, env, img.ID)
+	fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s applied with %s\n", fam.Name, orNone(fam.Current), img.ID, img.Name, env, img.ID)
 	return nil
 }
 
-// target finds the image to return to and refuses one that cannot run (exit 8).
-func target(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family) (*registry.Image, error) {
-	id := r.Opts.Get("to")
-	if id == "" {
-		if id = fam.Previous(); id == "" {
-			return nil, exitcode.New(exitcode.PromotionRefused, "rollback refused: family %s has no earlier promoted image (%d promotions recorded)",
-				fam.Name, len(fam.History))
+// attestation finds the signed test attestation of image id: in the --attestation record,
+// else in the registry; nil when there is none.
+func attestation(ctx context.Context, r *step.Run, reg registry.Registry, id string) (*record.Envelope, error) {
+	if p := r.Opts.Get("attestation"); p != "" {
+		rec, err := record.Read(r.Path(p))
+		if err != nil {
+			return nil, err
 		}
+		if rec.Image.ID != id || rec.Tests == nil {
+			return nil, exitcode.New(exitcode.RecordInvalid, "%s: not a tested record of image %s", p, id)
+		}
+		return rec.Tests.Attestation, nil
 	}
-	img, err := reg.Lookup(ctx, id)
-	if err != nil {
+	store, ok := reg.(registry.Attestations)
+	if !ok {
+		return nil, nil
+	}
+	b, err := store.Attestation(ctx, id)
+	if err != nil || b == nil {
 		return nil, err
 	}
-	switch {
-	case img.State == registry.Obsolete || img.State == registry.Deleted:
-		since := ""
-		if d := img.Dates.Of(img.State); !d.IsZero() {
-			since = " since " + d.UTC().Format("2006-01-02")
-		}
-		return nil, exitcode.New(exitcode.PromotionRefused, "rollback refused: image %s is %s%s", img.ID, img.State, since)
-	case img.Family != "" && img.Family != fam.Name:
-		return nil, exitcode.New(exitcode.PromotionRefused, "rollback refused: image %s belongs to family %s, not %s", img.ID, img.Family, fam.Name)
+	var env record.Envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, nil // unreadable: the gate refuses the image for want of one
 	}
-	return img, nil
+	return &env, nil
 }
 
 func orNone(id string) string {

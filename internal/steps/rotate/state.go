@@ -27,7 +27,7 @@ func stateUses(r *step.Run) lifecycle.UsesFunc {
 }
 
 func envUses(ctx context.Context, r *step.Run, name string, m registry.Matcher, u *registry.Uses) error {
-	t, err := environment.Open(ctx, r, name, "")
+	t, err := environment.Open(ctx, r, name, environment.Image{})
 	if err != nil {
 		return err
 	}

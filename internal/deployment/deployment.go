@@ -1,0 +1,147 @@
+// Package deployment applies one environment of kiln.yaml with an exact image and records
+// what the apply left behind (its outputs and the state's lineage and serial, read in one
+// `terraform state pull`). kiln-deploy-dev, kiln-promote and kiln-rollback share it; the
+// promotion gate (internal/gate) decides beforehand whether they may.
+package deployment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kiln-ci/kiln/internal/environment"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/terraform"
+)
+
+// EnvironmentFlag selects the environment of kiln-deploy-dev and kiln-destroy-dev.
+var EnvironmentFlag = step.Flag{Name: "environment", Env: "KILN_ENVIRONMENT", Default: "dev", Help: "the environment of kiln.yaml to deploy"}
+
+// PlanReportFlag writes GitLab's Terraform report of the plan (kiln-deploy-dev, kiln-promote).
+var PlanReportFlag = step.Flag{Name: "plan-report", Env: "KILN_PLAN_REPORT",
+	Help: "write the plan's changes as GitLab's Terraform report ({\"create\":N,\"update\":N,\"delete\":N}) to this file"}
+
+// Options change how Apply runs.
+type Options struct {
+	DryRun     bool   // plan only: report whether anything would change
+	PlanReport string // write GitLab's Terraform report of the plan here ("" for none)
+}
+
+// Result is what Apply did.
+type Result struct {
+	Changed bool // the plan had changes (applied unless DryRun)
+	// Deployment is the environment after the apply; nil under DryRun.
+	Deployment *record.Deployment
+}
+
+// Resolve returns what Terraform gets of image id: for a local-registry image, the path of
+// its disk after checking that its files still hash to the id (exit 7 when the image is
+// unknown, deleted or tampered with); other ids go to Terraform as they are.
+func Resolve(r *step.Run, id string) (environment.Image, error) {
+	img := environment.Image{ID: id}
+	if !step.LocalImage(id) {
+		return img, nil
+	}
+	reg, err := r.Registry()
+	if err != nil {
+		return img, err
+	}
+	li, err := reg.Get(id)
+	if err != nil {
+		return img, err
+	}
+	if err := reg.Verify(li); err != nil {
+		return img, err
+	}
+	img.Path = reg.Path(li)
+	return img, nil
+}
+
+// Apply plans environment name with img and, unless o.DryRun, applies that exact plan and
+// reads the resulting state once: its outputs (an output that carries a secret kiln handled
+// is kept as sensitive, without its value) and its lineage and serial.
+func Apply(ctx context.Context, r *step.Run, name string, img environment.Image, o Options) (Result, error) {
+	t, err := environment.Open(ctx, r, name, img)
+	if err != nil {
+		return Result{}, err
+	}
+	defer t.Close()
+	if _, err := t.Workspace(ctx, true); err != nil {
+		return Result{}, err
+	}
+	changes, err := t.Plan(ctx, t.PlanFile())
+	if err != nil {
+		return Result{}, err
+	}
+	if o.PlanReport != "" {
+		if err := writeReport(ctx, t, o.PlanReport); err != nil {
+			return Result{}, err
+		}
+	}
+	if o.DryRun {
+		return Result{Changed: changes}, nil
+	}
+	if changes {
+		if err := t.ApplyPlan(ctx, t.PlanFile()); err != nil {
+			return Result{}, err
+		}
+	}
+	st, err := t.State(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	d := &record.Deployment{Environment: name, Workspace: t.Env.Workspace, ImageID: img.ID, At: r.Env.Now().UTC(),
+		Outputs: Outputs(r, name, st.Outputs), StateLineage: st.Lineage, StateSerial: st.Serial}
+	return Result{Changed: changes, Deployment: d}, nil
+}
+
+// Outputs converts Terraform outputs for the record. An output whose value carries a secret
+// kiln handed Terraform (a Vault value echoed by a non-sensitive output) is recorded as
+// sensitive, without its value, so it never reaches the record or kiln.env.
+func Outputs(r *step.Run, env string, outs map[string]terraform.Output) map[string]record.Output {
+	rec := make(map[string]record.Output, len(outs))
+	for _, k := range sortedKeys(outs) {
+		o := outs[k]
+		if !o.Sensitive && r.Carries(string(o.Value)) {
+			r.Logf("warning: output %s of %s holds a secret value: it is kept out of the record and kiln.env (mark it sensitive)", k, env)
+			o = terraform.Output{Sensitive: true}
+		}
+		rec[k] = record.Output{Value: o.Value, Sensitive: o.Sensitive}
+	}
+	return rec
+}
+
+// writeReport writes the plan's change counts as GitLab's artifacts:reports:terraform JSON,
+// atomically.
+func writeReport(ctx context.Context, t *environment.Target, path string) error {
+	rep, err := t.PlanReport(ctx, t.PlanFile())
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".kiln-plan-report-*")
+	if err != nil {
+		return fmt.Errorf("plan report: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("plan report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("plan report: %w", err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("plan report: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("plan report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+// Package gate is the promotion gate: the one place that decides whether an image may reach
+// the promote environment. kiln-promote, kiln-rollback and kiln-deploy-dev go through it;
+// every refusal is exit 8 (exitcode.PromotionRefused) with one line saying why.
+//
+// What it holds, for kiln-promote: the record is of kiln.yaml's family; its tests passed
+// for its exact image id, in test.environment, with kiln.yaml's current test block, against
+// a Terraform state the record shows that image deployed to; with an attest block, a valid
+// signed attestation says the same; the registry holds the image, not OBSOLETE or DELETED;
+// and the promotion does not move the family pointer to an image older than its current
+// one (that is kiln-rollback's job). For kiln-rollback: the image is in the family's
+// promotion history, of that family, not OBSOLETE or DELETED, and with an attest block its
+// attestation verifies.
+package gate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kiln-ci/kiln/internal/attest"
+	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry"
+)
+
+// VerifyFunc verifies a signed attestation and returns what it vouches for.
+type VerifyFunc func(ctx context.Context, env *record.Envelope) (*attest.Predicate, error)
+
+// Gate checks candidates against kiln.yaml and the registry.
+type Gate struct {
+	Config   *config.Config
+	Registry registry.Registry
+	// Verify checks attestations; nil when kiln.yaml has no attest block.
+	Verify VerifyFunc
+	// Warn receives one-line warnings (a DEPRECATED image).
+	Warn func(format string, args ...any)
+}
+
+// refused is a promotion refusal: exit 8, one line.
+func refused(prefix, format string, args ...any) error {
+	return exitcode.New(exitcode.PromotionRefused, "%s refused: %s", prefix, fmt.Sprintf(format, args...))
+}
+
+// Promotion returns nil when rec may be promoted, else why not.
+func (g *Gate) Promotion(ctx context.Context, rec *record.Record) error {
+	if err := g.tested(rec); err != nil {
+		return err
+	}
+	if err := g.attested(ctx, rec); err != nil {
+		return err
+	}
+	img, err := g.registered(ctx, "promotion", rec.Image.ID)
+	if err != nil {
+		return err
+	}
+	return g.forward(ctx, img)
+}
+
+// tested checks the record's own account of its tests against kiln.yaml.
+func (g *Gate) tested(rec *record.Record) error {
+	cfg, id := g.Config, rec.Image.ID
+	family, testEnv := cfg.Image.Family, cfg.Test.Environment
+	if rec.Image.Family != family {
+		return refused("promotion", "image %s belongs to family %s, and kiln.yaml promotes family %s", id, rec.Image.Family, family)
+	}
+	if err := rec.TestedOK(); err != nil {
+		return refused("promotion", "%v", err)
+	}
+	t := rec.Tests
+	switch {
+	case t.Environment != testEnv:
+		return refused("promotion", "image %s was tested in %s, not in test.environment %s", id, t.Environment, testEnv)
+	case t.Family != family:
+		return refused("promotion", "the tests of image %s name family %q, not %s (test it again with this kiln)", id, t.Family, family)
+	case t.ChecksDigest != cfg.Test.Digest():
+		return refused("promotion", "the tests of image %s ran another test block than kiln.yaml's (%s, now %s): test it again", id, orNone(t.ChecksDigest), cfg.Test.Digest())
+	}
+	d := rec.Deployment(testEnv)
+	switch {
+	case d == nil || d.ImageID != id:
+		return refused("promotion", "the record shows no deployment of image %s in %s", id, testEnv)
+	case t.StateLineage == "" || t.StateLineage != d.StateLineage:
+		return refused("promotion", "the tests of image %s are not bound to its deployment in %s (state lineage %s, deployed %s)",
+			id, testEnv, orNone(t.StateLineage), orNone(d.StateLineage))
+	}
+	return nil
+}
+
+// attested verifies the record's attestation, when kiln.yaml asks for one, and that it
+// vouches for what the record says.
+func (g *Gate) attested(ctx context.Context, rec *record.Record) error {
+	if g.Verify == nil {
+		return nil
+	}
+	id, t := rec.Image.ID, rec.Tests
+	if t.Attestation == nil {
+		return refused("promotion", "the tests of image %s carry no signed attestation, and kiln.yaml's attest block requires one", id)
+	}
+	p, err := g.Verify(ctx, t.Attestation)
+	if err != nil {
+		return refused("promotion", "the attestation of image %s does not verify: %v", id, err)
+	}
+	cfg := g.Config
+	for _, c := range []struct{ what, got, want string }{
+		{"image", p.ImageID, id},
+		{"family", p.Family, cfg.Image.Family},
+		{"environment", p.Environment, cfg.Test.Environment},
+		{"checks digest", p.ChecksDigest, cfg.Test.Digest()},
+		{"status", p.Status, record.StatusPassed},
+		{"state lineage", p.StateLineage, t.StateLineage},
+		{"state serial", fmt.Sprint(p.StateSerial), fmt.Sprint(t.StateSerial)},
+		{"source commit", p.SourceCommit, rec.Source.Commit},
+	} {
+		if c.got != c.want {
+			return refused("promotion", "the attestation of image %s vouches for %s %q, not %q", id, c.what, c.got, c.want)
+		}
+	}
+	if p.Total == 0 || p.Failed > 0 {
+		return refused("promotion", "the attestation of image %s vouches for %d failed of %d checks", id, p.Failed, p.Total)
+	}
+	return nil
+}
+
+// registered looks the image up: the registry must hold it, of this family, usable.
+func (g *Gate) registered(ctx context.Context, prefix, id string) (*registry.Image, error) {
+	img, err := g.Registry.Lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	family := g.Config.Image.Family
+	switch img.State {
+	case registry.Obsolete, registry.Deleted:
+		since := ""
+		if d := img.Dates.Of(img.State); !d.IsZero() {
+			since = " since " + d.UTC().Format("2006-01-02")
+		}
+		return nil, refused(prefix, "image %s is %s%s", id, img.State, since)
+	case registry.Deprecated:
+		if g.Warn != nil {
+			g.Warn("warning: image %s is DEPRECATED", id)
+		}
+	}
+	if img.Family != "" && img.Family != family {
+		return nil, refused(prefix, "image %s belongs to family %s, not %s", id, img.Family, family)
+	}
+	return img, nil
+}
+
+// forward refuses a promotion that would point the family at an image older than its
+// current one.
+func (g *Gate) forward(ctx context.Context, img *registry.Image) error {
+	fam, err := g.Registry.Pointer(ctx, g.Config.Image.Family)
+	if err != nil {
+		return err
+	}
+	if fam.Current == "" || fam.Current == img.ID {
+		return nil
+	}
+	cur, err := g.Registry.Lookup(ctx, fam.Current)
+	if err != nil || !cur.Created.After(img.Created) {
+		return nil // the current image is gone or older: moving to img is forward
+	}
+	return refused("promotion", "image %s is older than %s, family %s's current image: "+
+		"moving the pointer back is kiln-rollback's job (kiln-rollback --to %s)", img.ID, cur.ID, fam.Name, img.ID)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

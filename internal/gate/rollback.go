@@ -1,0 +1,43 @@
+package gate
+
+import (
+	"context"
+	"slices"
+
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry"
+)
+
+// Rollback returns the image kiln-rollback may return family fam to: id must be in the
+// family's promotion history, of the family, not OBSOLETE or DELETED; with an attest block,
+// att (the image's attestation, nil when none was found) must verify and vouch for it.
+func (g *Gate) Rollback(ctx context.Context, fam *registry.Family, id string, att *record.Envelope) (*registry.Image, error) {
+	img, err := g.registered(ctx, "rollback", id)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(fam.History, func(p registry.Promotion) bool { return p.ImageID == id }) {
+		return nil, refused("rollback", "image %s was never promoted in family %s: kiln-rollback returns only to an image of its promotion history", id, fam.Name)
+	}
+	if g.Verify == nil {
+		return img, nil
+	}
+	if att == nil {
+		return nil, refused("rollback", "no signed test attestation of image %s was found, and kiln.yaml's attest block requires one (pass --attestation with its kiln-image.json)", id)
+	}
+	p, err := g.Verify(ctx, att)
+	if err != nil {
+		return nil, refused("rollback", "the attestation of image %s does not verify: %v", id, err)
+	}
+	switch {
+	case p.ImageID != id:
+		return nil, refused("rollback", "the attestation names image %s, not %s", p.ImageID, id)
+	case p.Family != fam.Name:
+		return nil, refused("rollback", "the attestation of image %s names family %s, not %s", id, p.Family, fam.Name)
+	case p.Status != record.StatusPassed || p.Total == 0 || p.Failed > 0:
+		return nil, refused("rollback", "the attestation of image %s vouches for failed tests (%d of %d checks failed)", id, p.Failed, p.Total)
+	case p.Environment != g.Config.Test.Environment:
+		return nil, refused("rollback", "the attestation of image %s vouches for tests in %s, not %s", id, p.Environment, g.Config.Test.Environment)
+	}
+	return img, nil
+}

@@ -1,0 +1,111 @@
+package check
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/kiln-ci/kiln/internal/environment"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/terraform"
+)
+
+// live reads the test environment's Terraform state, which the checks are bound to.
+type live struct {
+	env string
+	t   *environment.Target
+}
+
+// openLive prepares Terraform for the test environment (init, the existing workspace).
+func openLive(ctx context.Context, r *step.Run, env string) (*live, error) {
+	t, err := environment.Open(ctx, r, env, environment.Image{})
+	if err != nil {
+		return nil, err
+	}
+	existed, err := t.Workspace(ctx, false)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	if !existed {
+		t.Close()
+		return nil, refuse("%s has no workspace %q: nothing is deployed to test (run kiln-deploy-dev)", env, t.Env.Workspace)
+	}
+	return &live{env: env, t: t}, nil
+}
+
+func (l *live) close() { l.t.Close() }
+
+// state reads the state once (terraform state pull).
+func (l *live) state(ctx context.Context) (*terraform.State, error) { return l.t.State(ctx) }
+
+// refuse is kiln-test declining to vouch: exit 1, one line, nothing recorded.
+func refuse(format string, args ...any) error {
+	return exitcode.New(exitcode.Failed, "refusing to test: "+format, args...)
+}
+
+// localID is the shape of a local-registry image id; another one in the state is another
+// image deployed beside the record's.
+var localID = regexp.MustCompile(`^local:sha256:[0-9a-f]{64}$`)
+
+// bound checks that st is the state the record's deployment d left, and that it runs the
+// record's image (and, for local-registry images, no other).
+func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env string) error {
+	id := rec.Image.ID
+	switch {
+	case st.Resources == 0:
+		return refuse("%s's Terraform state is empty: nothing is deployed (run kiln-deploy-dev)", env)
+	case d.StateLineage == "":
+		return refuse("the record's deployment to %s names no Terraform state: deploy it again with this kiln", env)
+	case st.Lineage != d.StateLineage:
+		return refuse("%s's Terraform state (lineage %s) is not the one image %s was deployed to (lineage %s)", env, st.Lineage, id, d.StateLineage)
+	case !runs(st, id):
+		return refuse("%s runs another image than %s (state serial %d): it was redeployed since kiln-deploy-dev", env, id, st.Serial)
+	}
+	if localID.MatchString(id) {
+		for _, s := range st.Strings() {
+			if localID.MatchString(s) && s != id {
+				return refuse("%s runs image %s besides %s (state serial %d)", env, s, id, st.Serial)
+			}
+		}
+	}
+	return nil
+}
+
+// runs reports whether a resource of st names image id: the id itself, a path or self link
+// ending in it, or, for an AMI recorded with its region (us-east-1:ami-...), the AMI id.
+func runs(st *terraform.State, id string) bool {
+	if st.Names(id) {
+		return true
+	}
+	_, ami, ok := strings.Cut(id, ":")
+	if ok && strings.HasPrefix(ami, "ami-") && st.Names(ami) {
+		return true
+	}
+	for _, s := range st.Strings() {
+		if strings.HasSuffix(s, "/"+id) {
+			return true
+		}
+	}
+	return false
+}
+
+// unchanged checks that nothing was applied to the environment while the checks ran.
+func unchanged(before, after *terraform.State, id, env string) error {
+	if after.Lineage != before.Lineage || after.Serial != before.Serial || !runs(after, id) {
+		return refuse("%s's Terraform state changed while the checks ran (serial %d, now %d): "+
+			"another deployment raced the tests; nothing was recorded as passed", env, before.Serial, after.Serial)
+	}
+	return nil
+}
+
+// outputs converts the live state's outputs for the check templates.
+func outputs(st *terraform.State) map[string]record.Output {
+	out := make(map[string]record.Output, len(st.Outputs))
+	for k, o := range st.Outputs {
+		out[k] = record.Output{Value: o.Value, Sensitive: o.Sensitive}
+	}
+	return out
+}

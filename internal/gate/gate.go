@@ -82,6 +82,9 @@ func (g *Gate) tested(rec *record.Record) error {
 	case t.StateLineage == "" || t.StateLineage != d.StateLineage:
 		return refused("promotion", "the tests of image %s are not bound to its deployment in %s (state lineage %s, deployed %s)",
 			id, testEnv, orNone(t.StateLineage), orNone(d.StateLineage))
+	case t.StateSerial < d.StateSerial:
+		return refused("promotion", "the tests of image %s ran against state serial %d of %s, before its deployment (serial %d): test it again",
+			id, t.StateSerial, testEnv, d.StateSerial)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/attest/attesttest"
 )
 
 var shStep = regexp.MustCompile(`\bsh\s+'([^']*)'`)
@@ -67,4 +69,71 @@ func TestJenkinsStages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJenkinsStablePromotion runs the Jenkinsfile's master stages with an attest block (the
+// test stage signing with the KILN_ATTEST_KEY file credential), then a stable build of the
+// merge commit: promote.sh promotes the record master tested, verifying its attestation. A
+// stable build whose kiln.yaml has no attest block, or whose record was re-signed with
+// another key, is refused and prod keeps its image.
+func TestJenkinsStablePromotion(t *testing.T) {
+	cmds := stageCommands(readFile(t, filepath.Join(repoRoot, "pipelines", "jenkins", "Jenkinsfile")))
+	f := newFixture(t)
+	priv, pub := attesttest.KeyPair(t, t.TempDir())
+	cfg := readFile(t, filepath.Join(f.repo, "kiln.yaml"))
+	writeFile(t, filepath.Join(f.repo, "kiln.yaml"), cfg+"attest:\n  public_key: "+pub+"\n")
+	copyDir(t, filepath.Join(repoRoot, "scripts", "ci"), filepath.Join(f.repo, "scripts", "ci"))
+	env := f.env(t)
+	env["KILN_BIN_DIR"] = binDir
+	env["JENKINS_URL"] = "http://127.0.0.1:9/"
+	env["BRANCH_NAME"] = "master"
+	base := f.commit(t, "kiln fixture")
+	env["GIT_COMMIT"] = f.commit(t, "a change on master")
+	for _, c := range cmds {
+		if c != "scripts/ci/promote.sh" && c != "scripts/ci/destroy-dev.sh" {
+			env["KILN_ATTEST_KEY"] = priv // the test stage's file credential
+			must(t, f.repo, env, "bash", "-c", c)
+		}
+	}
+	tested := readFile(t, filepath.Join(f.repo, "kiln-image.json"))
+	id := dotenv(t, filepath.Join(f.repo, "kiln.env"))["KILN_IMAGE_ID"]
+
+	// The stable build: a merge commit whose second parent is the tested master commit.
+	stable := f.env(t)
+	must(t, f.repo, stable, "git", "checkout", "-q", "-b", "stable", base)
+	must(t, f.repo, stable, "git", "merge", "-q", "--no-ff", "-m", "release", "master")
+	merge := strings.TrimSpace(must(t, f.repo, stable, "git", "rev-parse", "HEAD"))
+	env["BRANCH_NAME"], env["GIT_COMMIT"] = "stable", merge
+	delete(env, "KILN_ATTEST_KEY") // the stable build holds no signing key
+
+	// Without an attest block a bare file is not enough on stable.
+	writeFile(t, filepath.Join(f.repo, "kiln.yaml"), cfg)
+	if out, code := run(t, f.repo, env, "bash", "-c", "scripts/ci/promote.sh"); code != 8 || !strings.Contains(out, "a bare file anyone could write is not enough") {
+		t.Fatalf("promote.sh on stable without attest: exit %d\n%s", code, out)
+	}
+	writeFile(t, filepath.Join(f.repo, "kiln.yaml"), cfg+"attest:\n  public_key: "+pub+"\n")
+	// A record signed by another key is refused.
+	other, _ := attesttest.KeyPair(t, t.TempDir())
+	masterEnv := map[string]string{}
+	for k, v := range env {
+		masterEnv[k] = v
+	}
+	masterEnv["BRANCH_NAME"], masterEnv["GIT_COMMIT"], masterEnv["KILN_ATTEST_KEY"] = "master", merge+"^2", other
+	if out, code := run(t, f.repo, masterEnv, "bash", "-c", "scripts/ci/test.sh"); code != 0 {
+		t.Fatalf("re-signing test: exit %d\n%s", code, out)
+	}
+	if out, code := run(t, f.repo, env, "bash", "-c", "scripts/ci/promote.sh"); code != 8 || !strings.Contains(out, "does not verify") {
+		t.Fatalf("promote.sh of a record signed by another key: exit %d\n%s", code, out)
+	}
+	if got := f.resources(t, "prod"); len(got) != 0 {
+		t.Fatalf("prod after refusals: %v", got)
+	}
+
+	writeFile(t, filepath.Join(f.repo, "kiln-image.json"), tested)
+	out := must(t, f.repo, env, "bash", "-c", "scripts/ci/promote.sh")
+	t.Logf("promote.sh on stable:\n%s", out)
+	if got := f.resources(t, "prod")["terraform_data.vm"]; got != id {
+		t.Fatalf("prod state holds %q, want the tested %q", got, id)
+	}
+	must(t, f.repo, env, "bash", "-c", "scripts/ci/destroy-dev.sh")
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiln-ci/kiln/internal/attest"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/packer"
@@ -55,6 +56,13 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	add("image name convention", err)
 	if v := r.Config.Vault; v != nil {
 		add("vault secret mappings", vaultMappings(r))
+	}
+	switch a := r.Config.Attest; {
+	case a == nil:
+		r.Logf("warning: kiln.yaml has no attest block: records are only tamper-evident, and anyone who can write one can forge its tests")
+	case a.PublicKey != "":
+		_, err := attest.LoadPublicKey(r.Config.Path(a.PublicKey))
+		add("attestation public key", err)
 	}
 	results = append(results, packerChecks(ctx, r)...)
 	if ctx.Err() != nil {

@@ -2,6 +2,9 @@ package gate
 
 import (
 	"context"
+	"errors"
+	"net"
+	"net/http"
 
 	"github.com/hashicorp/vault/api"
 
@@ -32,7 +35,8 @@ func Verifier(cfg *config.Config, vault *api.Client) (VerifyFunc, error) {
 		return nil, exitcode.New(exitcode.Usage, "attest.transit: no Vault login to verify with (check the vault block)")
 	}
 	return func(ctx context.Context, env *record.Envelope) (*attest.Predicate, error) {
-		return attest.Verify(ctx, ToDSSE(env), v)
+		p, err := attest.Verify(ctx, ToDSSE(env), v)
+		return p, VaultCode(err)
 	}, nil
 }
 
@@ -52,4 +56,21 @@ func FromDSSE(e *attest.Envelope) *record.Envelope {
 		out.Signatures = append(out.Signatures, record.Signature{KeyID: s.KeyID, Sig: s.Sig})
 	}
 	return out
+}
+
+// VaultCode gives a Vault failure of the transit engine kiln's exit code: 5 for a refusal
+// (permission denied, an expired token), 4 for Vault unreachable or sealed; it returns any
+// other error as it is.
+func VaultCode(err error) error {
+	var re *api.ResponseError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
+		return exitcode.Wrap(exitcode.VaultDenied, err)
+	case errors.As(err, &re) && re.StatusCode == http.StatusServiceUnavailable, errors.As(err, &ne):
+		return exitcode.Wrap(exitcode.VaultUnavailable, err)
+	}
+	return err
 }

@@ -100,6 +100,9 @@ func (g *Gate) attested(ctx context.Context, rec *record.Record) error {
 		return refused("promotion", "the tests of image %s carry no signed attestation, and kiln.yaml's attest block requires one", id)
 	}
 	p, err := g.Verify(ctx, t.Attestation)
+	if vaultFailed(err) {
+		return err
+	}
 	if err != nil {
 		return refused("promotion", "the attestation of image %s does not verify: %v", id, err)
 	}
@@ -165,6 +168,13 @@ func (g *Gate) forward(ctx context.Context, img *registry.Image) error {
 	}
 	return refused("promotion", "image %s is older than %s, family %s's current image: "+
 		"moving the pointer back is kiln-rollback's job (kiln-rollback --to %s)", img.ID, cur.ID, fam.Name, img.ID)
+}
+
+// vaultFailed reports whether err is Vault failing (exit 4 or 5) rather than a signature
+// that does not verify: that is no verdict on the image.
+func vaultFailed(err error) bool {
+	c := exitcode.Of(err)
+	return err != nil && (c == exitcode.VaultUnavailable || c == exitcode.VaultDenied)
 }
 
 func orNone(s string) string {

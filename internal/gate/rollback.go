@@ -26,6 +26,9 @@ func (g *Gate) Rollback(ctx context.Context, fam *registry.Family, id string, at
 		return nil, refused("rollback", "no signed test attestation of image %s was found, and kiln.yaml's attest block requires one (pass --attestation with its kiln-image.json)", id)
 	}
 	p, err := g.Verify(ctx, att)
+	if vaultFailed(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, refused("rollback", "the attestation of image %s does not verify: %v", id, err)
 	}

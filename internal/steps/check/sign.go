@@ -22,7 +22,11 @@ func signer(r *step.Run) (attest.Signer, error) {
 		if r.Vault == nil {
 			return nil, exitcode.New(exitcode.Usage, "attest.transit: no Vault login to sign with (check the vault block)")
 		}
-		return attest.Transit(r.Vault, a.Transit.Mount, a.Transit.Key), nil
+		k := attest.Transit(r.Vault, a.Transit.Mount, a.Transit.Key)
+		if _, err := k.KeyID(); err != nil { // fail before the checks, not after
+			return nil, gate.VaultCode(err)
+		}
+		return k, nil
 	}
 	path := r.Env.Getenv(a.PrivateKeyEnv)
 	if path == "" {
@@ -49,7 +53,7 @@ func sign(ctx context.Context, s attest.Signer, rec *record.Record, t *record.Te
 	}
 	env, err := attest.Sign(ctx, s, p)
 	if err != nil {
-		return nil, err
+		return nil, gate.VaultCode(err)
 	}
 	return gate.FromDSSE(env), nil
 }

@@ -1,12 +1,8 @@
 // Package ci adapts kiln's steps to the CI system running them: where the source commit and
-// pipeline come from, how outputs are published, how secrets are masked and how log
-// sections are drawn. GitLab, GitHub Actions, Jenkins and plain local runs are supported.
+// pipeline come from, how outputs are published and how secrets are masked. GitLab, GitHub Actions, Jenkins and plain local runs are supported.
 package ci
 
-import (
-	"io"
-	"time"
-)
+import "io"
 
 // Info describes the source and the pipeline a step runs for, as the CI system reports it.
 type Info struct {
@@ -30,18 +26,16 @@ type Provider interface {
 	Summary(markdown string) error
 	// Mask asks the CI to hide each value in its logs, where the CI can.
 	Mask(values []string)
-	// Section starts a collapsible log section and returns the function that ends it.
-	Section(id, title string) (end func())
 }
 
 // Detect returns the Provider for the environment getenv describes. Log lines and CI
 // commands go to log.
-func Detect(getenv func(string) string, log io.Writer, now func() time.Time) Provider {
+func Detect(getenv func(string) string, log io.Writer) Provider {
 	switch {
 	case getenv("GITHUB_ACTIONS") == "true":
 		return newGitHub(getenv, log)
 	case getenv("GITLAB_CI") == "true":
-		return &gitlab{getenv: getenv, log: log, now: now}
+		return &gitlab{getenv: getenv}
 	case getenv("JENKINS_URL") != "" || getenv("JENKINS_HOME") != "":
 		return &jenkins{getenv: getenv}
 	default:

@@ -12,7 +12,7 @@ import (
 var t0 = time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC)
 
 func detect(vars map[string]string, log *bytes.Buffer) Provider {
-	return Detect(func(k string) string { return vars[k] }, log, func() time.Time { return t0 })
+	return Detect(func(k string) string { return vars[k] }, log)
 }
 
 func TestDetect(t *testing.T) {
@@ -82,27 +82,6 @@ func TestInfo(t *testing.T) {
 	}
 }
 
-func TestGitLabSection(t *testing.T) {
-	for _, tc := range []struct{ id, wantID string }{
-		{"packer_build", "packer_build"},
-		{"terraform apply: dev", "terraform_apply__dev"},
-		{"v1.2-x", "v1.2-x"},
-	} {
-		t.Run(tc.id, func(t *testing.T) {
-			var log bytes.Buffer
-			end := detect(map[string]string{"GITLAB_CI": "true"}, &log).Section(tc.id, "Packer build")
-			log.WriteString("inside\n")
-			end()
-			want := "\x1b[0Ksection_start:1795257000:" + tc.wantID + "[collapsed=true]\r\x1b[0KPacker build\n" +
-				"inside\n" +
-				"\x1b[0Ksection_end:1795257000:" + tc.wantID + "\r\x1b[0K\n"
-			if log.String() != want {
-				t.Errorf("log\n%q\nwant\n%q", log.String(), want)
-			}
-		})
-	}
-}
-
 func TestQuietProviders(t *testing.T) {
 	for _, vars := range []map[string]string{nil, {"GITLAB_CI": "true"}, {"JENKINS_URL": "x"}} {
 		var log bytes.Buffer
@@ -115,9 +94,6 @@ func TestQuietProviders(t *testing.T) {
 				t.Errorf("Summary: %v", err)
 			}
 			p.Mask([]string{"secret"})
-			if p.Name() != "gitlab" {
-				p.Section("a", "b")()
-			}
 			if log.Len() != 0 {
 				t.Errorf("wrote to the log: %q", log.String())
 			}
@@ -205,14 +181,10 @@ func TestGitHubMask(t *testing.T) {
 	}
 }
 
-func TestGitHubSectionAndSummary(t *testing.T) {
+func TestGitHubSummary(t *testing.T) {
 	var log bytes.Buffer
 	summary := filepath.Join(t.TempDir(), "summary.md")
 	p := detect(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary}, &log)
-	p.Section("packer", "Packer build")()
-	if want := "::group::Packer build\n::endgroup::\n"; log.String() != want {
-		t.Errorf("log %q, want %q", log.String(), want)
-	}
 	if err := p.Summary("### kiln-bake\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -102,11 +102,6 @@ func (g *github) Mask(values []string) {
 	}
 }
 
-func (g *github) Section(_, title string) func() {
-	g.action.Group(title)
-	return g.action.EndGroup
-}
-
 // catch turns go-githubactions' panics on file-command errors into an error.
 func catch(op string, f func()) (err error) {
 	defer func() {

@@ -25,8 +25,6 @@ func (j *jenkins) Info() Info {
 	}
 }
 
-func (j *jenkins) Section(string, string) func() { return func() {} }
-
 // local is a run outside CI: the source commit comes from KILN_SOURCE_SHA or git.
 type local struct {
 	noOutputs
@@ -38,5 +36,3 @@ func (l *local) Name() string { return "local" }
 func (l *local) Info() Info {
 	return Info{Commit: l.getenv("KILN_SOURCE_SHA"), Ref: l.getenv("KILN_SOURCE_REF")}
 }
-
-func (l *local) Section(string, string) func() { return func() {} }

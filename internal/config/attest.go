@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"os"
 )
 
 // Attest says how kiln-test signs its test attestation and how kiln-promote and
@@ -88,6 +89,31 @@ func (t Test) Digest() string {
 	b, _ := json.Marshal(v) // plain structs, maps with string keys: cannot fail
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ChecksDigest is what kiln-test records and promotion compares: Test.Digest, and for each
+// goss check the SHA-256 of its gossfile's content, so that editing a gossfile counts as
+// changing the checks. A gossfile that cannot be read counts as empty (kiln-test fails on it).
+func (c *Config) ChecksDigest() string {
+	d := c.Test.Digest()
+	h := sha256.New()
+	goss := false
+	for _, ch := range c.Test.Checks {
+		if ch.Goss == nil {
+			continue
+		}
+		if !goss {
+			h.Write([]byte(d))
+			goss = true
+		}
+		data, _ := os.ReadFile(c.Path(ch.Goss.Gossfile))
+		sum := sha256.Sum256(data)
+		h.Write([]byte("\n" + ch.Name + " " + hex.EncodeToString(sum[:])))
+	}
+	if !goss {
+		return d
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // SameTarget reports whether environments a and b deploy into the same Terraform state:

@@ -90,7 +90,11 @@ func (c *Config) validatePromote() error {
 		return c.errorf("promote.environment", "promote.environment: no environment %q in environments", p.Environment)
 	}
 	if c.Test.Environment == p.Environment {
-		return c.errorf("test.environment", "test.environment: %q is promote.environment; images are tested before they reach it, not in it", p.Environment)
+		at := "test.environment"
+		if !c.has(at) {
+			at = "promote.environment" // the default test environment: the promote one was written
+		}
+		return c.errorf(at, "test.environment: %q is promote.environment; images are tested before they reach it, not in it", p.Environment)
 	}
 	if _, ok := c.Environments[p.Environment]; ok {
 		for _, name := range c.EnvironmentNames() {

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry/local"
 	"github.com/kiln-ci/kiln/internal/step"
 	"github.com/kiln-ci/kiln/internal/terraform"
 )
@@ -42,10 +44,10 @@ type Result struct {
 // unknown, deleted or tampered with); other ids go to Terraform as they are.
 func Resolve(r *step.Run, id string) (environment.Image, error) {
 	img := environment.Image{ID: id}
-	if !step.LocalImage(id) {
+	if !strings.HasPrefix(id, local.IDPrefix) {
 		return img, nil
 	}
-	reg, err := r.Registry()
+	reg, err := local.Open(r.Config, r.Lookup, r.Env.Dir, r.Env.Now)
 	if err != nil {
 		return img, err
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/step"
 	"github.com/kiln-ci/kiln/internal/terraform"
@@ -85,9 +86,6 @@ func prepare(ctx context.Context, r *step.Run, name string, img Image, offline b
 
 func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error {
 	add := map[string]string{"KILN_ENVIRONMENT": t.Name}
-	for k, v := range r.ChildEnv {
-		add[k] = v
-	}
 	if img.ID != "" {
 		add["KILN_IMAGE_ID"] = img.ID
 	}
@@ -103,7 +101,11 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 			add[k] = v
 		}
 	}
-	childEnv, vars := terraform.BuildEnv(r.ChildEnviron(), add)
+	env, err := childenv.Build(r.ChildEnviron(), add, r.ChildEnv)
+	if err != nil {
+		return err
+	}
+	childEnv, vars := terraform.BuildEnv(childenv.List(env), nil)
 	for k, v := range t.Env.Vars {
 		vars[k] = v
 	}

@@ -1,6 +1,7 @@
 // Package gate is the promotion gate: the one place that decides whether an image may reach
 // the promote environment. kiln-promote, kiln-rollback and kiln-deploy-dev go through it;
-// every refusal is exit 8 (exitcode.PromotionRefused) with one line saying why.
+// every refusal is exit 8 (exitcode.PromotionRefused) with one line saying why; an image the
+// registry does not hold (or holds tampered with) is exit 7.
 //
 // What it holds, for kiln-promote: the record is of kiln.yaml's family; its tests passed
 // for its exact image id, in test.environment, with kiln.yaml's current test block, against
@@ -15,6 +16,7 @@ package gate
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/kiln-ci/kiln/internal/attest"
 	"github.com/kiln-ci/kiln/internal/config"
@@ -72,8 +74,8 @@ func (g *Gate) tested(rec *record.Record) error {
 		return refused("promotion", "image %s was tested in %s, not in test.environment %s", id, t.Environment, testEnv)
 	case t.Family != family:
 		return refused("promotion", "the tests of image %s name family %q, not %s (test it again with this kiln)", id, t.Family, family)
-	case t.ChecksDigest != cfg.Test.Digest():
-		return refused("promotion", "the tests of image %s ran another test block than kiln.yaml's (%s, now %s): test it again", id, orNone(t.ChecksDigest), cfg.Test.Digest())
+	case t.ChecksDigest != cfg.ChecksDigest():
+		return refused("promotion", "the tests of image %s ran another test block than kiln.yaml's (%s, now %s): test it again", id, orNone(t.ChecksDigest), cfg.ChecksDigest())
 	}
 	d := rec.Deployment(testEnv)
 	switch {
@@ -111,7 +113,7 @@ func (g *Gate) attested(ctx context.Context, rec *record.Record) error {
 		{"image", p.ImageID, id},
 		{"family", p.Family, cfg.Image.Family},
 		{"environment", p.Environment, cfg.Test.Environment},
-		{"checks digest", p.ChecksDigest, cfg.Test.Digest()},
+		{"checks digest", p.ChecksDigest, cfg.ChecksDigest()},
 		{"status", p.Status, record.StatusPassed},
 		{"state lineage", p.StateLineage, t.StateLineage},
 		{"state serial", fmt.Sprint(p.StateSerial), fmt.Sprint(t.StateSerial)},
@@ -134,6 +136,11 @@ func (g *Gate) registered(ctx context.Context, prefix, id string) (*registry.Ima
 		return nil, err
 	}
 	family := g.Config.Image.Family
+	state := registry.State(strings.ToUpper(string(img.State)))
+	if state.Rank() < 0 {
+		return nil, refused(prefix, "image %s has the unknown lifecycle state %q", id, img.State)
+	}
+	img.State = state
 	switch img.State {
 	case registry.Obsolete, registry.Deleted:
 		since := ""

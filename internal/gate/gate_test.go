@@ -2,13 +2,17 @@ package gate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/vault/api"
 
 	"github.com/kiln-ci/kiln/internal/attest"
 	"github.com/kiln-ci/kiln/internal/attest/attesttest"
@@ -192,6 +196,9 @@ func TestPromotion(t *testing.T) {
 		{name: "newer than the current image", edit: func(t *testing.T, f *fixture, rec *record.Record) {
 			point(t, f, rec.Image.ID)
 			retarget(rec, f.image(t, "web-2", "web"))
+		}},
+		{name: "tests at the deployment's serial", edit: func(_ *testing.T, _ *fixture, rec *record.Record) {
+			rec.Tests.StateSerial = rec.Deployments[0].StateSerial
 		}},
 		{name: "DEPRECATED", warn: "DEPRECATED", edit: func(t *testing.T, f *fixture, rec *record.Record) {
 			if err := f.reg.SetState(ctx, rec.Image.ID, registry.Deprecated, registry.Dates{Deprecated: t0}); err != nil {
@@ -540,5 +547,70 @@ func TestDSSEConversion(t *testing.T) {
 	}
 	if got := gate.FromDSSE(&attest.Envelope{PayloadType: attest.PayloadType}); got.Signatures == nil {
 		t.Error("FromDSSE of an unsigned envelope has nil Signatures")
+	}
+}
+
+// TestVaultFailureIsNotAVerdict checks that Vault failing to verify (exit 4 or 5) is passed
+// on as it is, while any other verification error is a refusal (exit 8).
+func TestVaultFailureIsNotAVerdict(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		err  error
+		code int
+	}{
+		{"unavailable", exitcode.Wrap(exitcode.VaultUnavailable, errors.New("vault is sealed")), exitcode.VaultUnavailable},
+		{"denied", exitcode.Wrap(exitcode.VaultDenied, errors.New("permission denied")), exitcode.VaultDenied},
+		{"bad signature", errors.New("signature invalid"), exitcode.PromotionRefused},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			id := f.image(t, "web-1", "web")
+			rec := f.record(id)
+			rec.Tests.Attestation = sign(t, f.signer, f.predicate(rec))
+			if _, err := f.reg.Point(ctx, "web", id, "prod", t0); err != nil {
+				t.Fatal(err)
+			}
+			fam, err := f.reg.Pointer(ctx, "web")
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := f.gate(t, false)
+			g.Verify = func(context.Context, *record.Envelope) (*attest.Predicate, error) { return nil, tc.err }
+			if err := g.Promotion(ctx, rec); exitcode.Of(err) != tc.code {
+				t.Errorf("Promotion = %v (exit %d), want exit %d", err, exitcode.Of(err), tc.code)
+			}
+			if _, err := g.Rollback(ctx, fam, id, rec.Tests.Attestation); exitcode.Of(err) != tc.code {
+				t.Errorf("Rollback = %v (exit %d), want exit %d", err, exitcode.Of(err), tc.code)
+			}
+		})
+	}
+}
+
+// TestVaultCode checks the exit codes VaultCode gives transit failures.
+func TestVaultCode(t *testing.T) {
+	other := errors.New("signature invalid")
+	for _, tc := range []struct {
+		name string
+		err  error
+		code int
+	}{
+		{"nil", nil, exitcode.OK},
+		{"forbidden", fmt.Errorf("verify attestation: %w", &api.ResponseError{StatusCode: 403}), exitcode.VaultDenied},
+		{"unauthorized", &api.ResponseError{StatusCode: 401}, exitcode.VaultDenied},
+		{"sealed", &api.ResponseError{StatusCode: 503}, exitcode.VaultUnavailable},
+		{"unreachable", fmt.Errorf("sign: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), exitcode.VaultUnavailable},
+		{"not found", &api.ResponseError{StatusCode: 404}, exitcode.Failed},
+		{"other", other, exitcode.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := gate.VaultCode(tc.err)
+			if exitcode.Of(got) != tc.code || !errors.Is(got, tc.err) {
+				t.Errorf("VaultCode(%v) = %v (exit %d), want exit %d wrapping it", tc.err, got, exitcode.Of(got), tc.code)
+			}
+		})
+	}
+	if got := gate.VaultCode(other); got != other {
+		t.Errorf("VaultCode changed an error that is not Vault's: %v", got)
 	}
 }

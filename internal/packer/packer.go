@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/childenv"
 )
 
 // Template is a Packer template: a file or a directory of *.pkr.hcl files.
@@ -92,20 +94,15 @@ type Runner struct {
 	StopTimeout time.Duration     // after SIGINT, how long Packer gets to clean up
 }
 
-// Env returns Packer's environment: the inherited one with colour and checkpoint off, plus
-// add (kiln's PKR_VAR_ variables and secrets).
-func Env(inherited []string, add map[string]string) map[string]string {
-	env := map[string]string{}
-	for _, kv := range inherited {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
+// Env returns Packer's environment (childenv.Build): the inherited one, the step's secrets,
+// then kiln's settings, with colour and the checkpoint call off; a secret named like one of
+// kiln's settings is an error.
+func Env(inherited []string, kiln, secrets map[string]string) (map[string]string, error) {
+	own := map[string]string{"PACKER_NO_COLOR": "1", "CHECKPOINT_DISABLE": "1"}
+	for k, v := range kiln {
+		own[k] = v
 	}
-	env["PACKER_NO_COLOR"] = "1"
-	env["CHECKPOINT_DISABLE"] = "1"
-	for k, v := range add {
-		env[k] = v
-	}
-	return env
+	return childenv.Build(inherited, own, secrets)
 }
 
 // Run runs packer with args in the template's directory; stdout goes to stdout (nil: the

@@ -80,8 +80,11 @@ func fakeRunner(t *testing.T, mode string, log *bytes.Buffer) (*Runner, string) 
 		t.Fatal(err)
 	}
 	notes := filepath.Join(t.TempDir(), "notes")
-	env := Env([]string{"PATH=" + os.Getenv("PATH"), "PACKER_NO_COLOR=0"},
-		map[string]string{"KILN_FAKE_PACKER": mode, "KILN_FAKE_PACKER_LOG": notes})
+	env, err := Env([]string{"PATH=" + os.Getenv("PATH"), "PACKER_NO_COLOR=0"},
+		map[string]string{"KILN_FAKE_PACKER": mode, "KILN_FAKE_PACKER_LOG": notes}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Runner{Exec: exe, Env: env, Log: log, StopTimeout: time.Minute}, notes
 }
 
@@ -153,8 +156,11 @@ func TestDirAndArg(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
-	got := Env([]string{"PATH=/bin", "PACKER_NO_COLOR=0", "CHECKPOINT_DISABLE=", "A=b=c", "PKR_VAR_x=old"},
-		map[string]string{"PKR_VAR_x": "new", "AWS_ACCESS_KEY_ID": "key"})
+	got, err := Env([]string{"PATH=/bin", "PACKER_NO_COLOR=0", "CHECKPOINT_DISABLE=", "A=b=c", "PKR_VAR_x=old"},
+		map[string]string{"PKR_VAR_x": "new"}, map[string]string{"AWS_ACCESS_KEY_ID": "key"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{"PATH": "/bin", "PACKER_NO_COLOR": "1", "CHECKPOINT_DISABLE": "1", "A": "b=c",
 		"PKR_VAR_x": "new", "AWS_ACCESS_KEY_ID": "key"}
 	if !reflect.DeepEqual(got, want) {

@@ -10,7 +10,7 @@ import (
 // Validate checks a vault: block without contacting Vault, for kiln-validate: a known auth
 // method with what it needs, and for each of steps, mappings Open can honour (engine, path,
 // field, no env var or Terraform variable set twice). reserved lists env vars kiln sets
-// itself, which no mapping may take. Every mapping must name steps from steps.
+// itself, which no mapping may take (a name ending in "_" is a prefix). Every mapping must name steps from steps.
 func Validate(c Config, steps, reserved []string) error {
 	a := withDefaults(c.Auth)
 	switch a.Method {
@@ -29,7 +29,9 @@ func Validate(c Config, steps, reserved []string) error {
 			}
 		}
 		for _, r := range reserved {
-			if m.Env == r || m.EnvPrefix != "" && strings.HasPrefix(r, m.EnvPrefix) {
+			prefix := strings.HasSuffix(r, "_") // a reserved prefix such as TF_HTTP_
+			if m.Env == r || prefix && strings.HasPrefix(m.Env, r) || m.EnvPrefix != "" &&
+				(strings.HasPrefix(r, m.EnvPrefix) || prefix && strings.HasPrefix(m.EnvPrefix, r)) {
 				return exitcode.New(exitcode.Usage, "vault secret %s: %s is set by kiln itself", m.Path, r)
 			}
 		}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
-	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
 )
 
@@ -102,33 +102,63 @@ func TestPublishOptional(t *testing.T) {
 	}
 }
 
-func TestRegistry(t *testing.T) {
+// TestPublishForgetsEarlierImage checks that kiln.env keeps nothing a step wrote about an
+// earlier image (its test status, its promotion, its deployments' outputs), while a record
+// of the same image keeps the outputs an earlier step published for it.
+func TestPublishForgetsEarlierImage(t *testing.T) {
+	const earlierID = "local:sha256:cd3400000000000000000000000000000000000000000000000000000000000f"
+	// own are the variables of sampleRecord.
+	own := []string{"KILN_BUILT_AT=2026-11-21T10:30:00Z", "KILN_IMAGE_FAMILY=demo", "KILN_IMAGE_ID=" + imageID,
+		"KILN_IMAGE_NAME=demo-20261121103000-0123abc", "KILN_SOURCE_SHA=0123abcdef"}
+	envOf := func(lines ...string) string {
+		lines = append(append([]string(nil), own...), lines...)
+		sort.Strings(lines)
+		return strings.Join(lines, "\n") + "\n"
+	}
+	tested := func() *record.Record {
+		rec := sampleRecord()
+		rec.Tests = &record.Tests{Status: record.StatusPassed, Passed: 1, Total: 1, ImageID: imageID, Environment: "dev", At: t0}
+		return rec
+	}
 	for _, tc := range []struct {
-		name, config string
-		vars         map[string]string
-		want         string // the registry's directory, relative to the working directory
-		wantCode     int
+		name   string
+		before string // kiln.env before Publish
+		rec    *record.Record
+		extra  map[string]string
+		want   string // kiln.env after
 	}{
-		{"default path", minimalConfig, nil, ".kiln/images", 0},
-		{"variable", minimalConfig, map[string]string{"KILN_REGISTRY_PATH": "elsewhere"}, "elsewhere", 0},
-		{"not local", minimalConfig + "registry: {type: gcp, project: p}\n", nil, "", exitcode.Usage},
+		{"new image", "KILN_EARLIER=kept\nKILN_IMAGE_ID=" + earlierID + "\nKILN_OUTPUT_DEV_ADDRESS=10.0.0.1:80\n" +
+			"KILN_OUTPUT_PROD_URL=http://10.0.0.2/\nKILN_PROMOTED_ENVIRONMENT=prod\nKILN_TEST_STATUS=passed\n",
+			sampleRecord(), nil, envOf("KILN_EARLIER=kept")},
+		{"new image with its own outputs", "KILN_IMAGE_ID=" + earlierID + "\nKILN_OUTPUT_DEV_ADDRESS=10.0.0.1:80\nKILN_TEST_STATUS=failed\n",
+			sampleRecord(), map[string]string{"KILN_OUTPUT_DEV_URL": "http://127.0.0.1:8080/"},
+			envOf("KILN_OUTPUT_DEV_URL=http://127.0.0.1:8080/")},
+		{"new image, tested", "KILN_IMAGE_ID=" + earlierID + "\nKILN_PROMOTED_ENVIRONMENT=prod\nKILN_TEST_STATUS=failed\n",
+			tested(), nil, envOf("KILN_TEST_STATUS=passed")},
+		{"no image before", "KILN_OUTPUT_DEV_ADDRESS=10.0.0.1:80\nKILN_TEST_STATUS=passed\n",
+			sampleRecord(), nil, envOf()},
+		{"same image", "KILN_EARLIER=kept\nKILN_IMAGE_ID=" + imageID + "\nKILN_OUTPUT_DEV_ADDRESS=127.0.0.1:8080\n" +
+			"KILN_OUTPUT_DEV_URL=http://127.0.0.1:8080/\nKILN_TEST_STATUS=failed\n",
+			tested(), nil, envOf("KILN_EARLIER=kept", "KILN_OUTPUT_DEV_ADDRESS=127.0.0.1:8080",
+				"KILN_OUTPUT_DEV_URL=http://127.0.0.1:8080/", "KILN_TEST_STATUS=passed")},
+		{"same image, an output changed", "KILN_IMAGE_ID=" + imageID + "\nKILN_OUTPUT_DEV_ADDRESS=127.0.0.1:8080\n" +
+			"KILN_OUTPUT_PROD_URL=http://10.0.0.2/\n",
+			sampleRecord(), map[string]string{"KILN_OUTPUT_DEV_ADDRESS": "127.0.0.1:9090"},
+			envOf("KILN_OUTPUT_DEV_ADDRESS=127.0.0.1:9090", "KILN_OUTPUT_PROD_URL=http://10.0.0.2/")},
+		{"same image, sections gone", "KILN_IMAGE_ID=" + imageID + "\nKILN_OUTPUT_DEV_ADDRESS=127.0.0.1:8080\n" +
+			"KILN_PROMOTED_ENVIRONMENT=prod\nKILN_TEST_STATUS=passed\n",
+			sampleRecord(), nil, envOf("KILN_OUTPUT_DEV_ADDRESS=127.0.0.1:8080")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := workdir(t, tc.config)
-			var got string
-			s := fakeStep{run: func(_ context.Context, r *Run) error {
-				reg, err := r.Registry()
-				if err == nil {
-					got = reg.Dir
-				}
-				return err
-			}}
-			r := run(t, context.Background(), dir, tc.vars, s)
-			if r.code != tc.wantCode {
-				t.Fatalf("exit %d, want %d: %s", r.code, tc.wantCode, r.stderr)
+			dir := workdir(t, minimalConfig)
+			writeFile(t, filepath.Join(dir, "kiln.env"), tc.before)
+			s := fakeStep{run: func(_ context.Context, r *Run) error { return r.Publish(tc.rec, tc.extra) }}
+			r := run(t, context.Background(), dir, nil, s)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			if tc.want != "" && got != filepath.Join(dir, tc.want) {
-				t.Errorf("registry dir %q, want %q", got, filepath.Join(dir, tc.want))
+			if got := readFile(t, filepath.Join(dir, "kiln.env")); got != tc.want {
+				t.Errorf("kiln.env:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -104,15 +105,6 @@ func overrideAuth(a *secrets.Auth, getenv func(string) string) {
 	}
 }
 
-// ReservedEnv lists the variables kiln itself sets for its child tools: no secret mapping
-// may take one.
-var ReservedEnv = []string{
-	"PKR_VAR_image_name", "PKR_VAR_image_family", "PKR_VAR_source_sha", "PACKER_NO_COLOR",
-	"CHECKPOINT_DISABLE", "TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT", "TF_LOG", "TF_WORKSPACE",
-	"TF_HTTP_ADDRESS", "TF_HTTP_LOCK_ADDRESS", "TF_HTTP_UNLOCK_ADDRESS", "TF_HTTP_USERNAME", "TF_HTTP_PASSWORD",
-	"KILN_IMAGE_ID", "KILN_IMAGE_PATH", "KILN_ENVIRONMENT",
-}
-
 // VaultConfig converts kiln.yaml's vault block for the secrets package.
 func VaultConfig(v *config.Vault) secrets.Config {
 	c := secrets.Config{Address: v.Address, Namespace: v.Namespace, Auth: secrets.Auth{
@@ -136,21 +128,12 @@ func (r *Run) ChildEnviron() []string {
 	}
 	var out []string
 	for _, kv := range r.Env.Environ() {
-		k, _, _ := cutEq(kv)
+		k, _, _ := strings.Cut(kv, "=")
 		if !drop[k] {
 			out = append(out, kv)
 		}
 	}
 	return out
-}
-
-func cutEq(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return kv, "", false
 }
 
 // maskable leaves out values under 4 characters: GitHub masks a value inside every word of

@@ -139,7 +139,7 @@ func execute(ctx context.Context, env Env, s Step, opts Options, binary string, 
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
-	r.CI = ci.Detect(env.Getenv, env.Stdout, env.Now)
+	r.CI = ci.Detect(env.Getenv, env.Stdout)
 	closeSecrets, err := openSecrets(ctx, r, s.Name(), red)
 	if err != nil {
 		return err

@@ -126,16 +126,6 @@ func (t *TF) Plan(ctx context.Context, out string) (bool, error) {
 	return changes, err
 }
 
-// Apply runs terraform apply -auto-approve.
-func (t *TF) Apply(ctx context.Context) error {
-	t.show()
-	opts := []tfexec.ApplyOption{tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout)}
-	for _, f := range t.o.VarFiles {
-		opts = append(opts, tfexec.VarFile(f))
-	}
-	return t.call(ctx, "apply", func(ctx context.Context) error { return t.tf.Apply(ctx, opts...) })
-}
-
 // ApplyPlan applies a saved plan file (which already holds the variables).
 func (t *TF) ApplyPlan(ctx context.Context, plan string) error {
 	t.show()

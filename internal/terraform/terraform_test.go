@@ -240,9 +240,13 @@ func TestTerraformCancel(t *testing.T) {
 	if _, err := w.tf.Workspace(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
+	plan := filepath.Join(t.TempDir(), "plan")
+	if _, err := w.tf.Plan(context.Background(), plan); err != nil {
+		t.Fatalf("Plan: %v\n%s", err, w.log)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- w.tf.Apply(ctx) }()
+	go func() { done <- w.tf.ApplyPlan(ctx, plan) }()
 	var pid int
 	for pid == 0 {
 		if data, err := os.ReadFile(started); err == nil {

@@ -376,5 +376,5 @@ func testDigest(s *scene) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return cfg.Test.Digest()
+	return cfg.ChecksDigest()
 }

@@ -40,13 +40,6 @@ func (r *Registry) Family(name string) (*Family, error) {
 	return &f, nil
 }
 
-// SetFamily points family at image id (which must be in the registry) and returns the image
-// it pointed at before. Pointing it at its current image changes nothing. Concurrent moves
-// of the same family are refused with exit code 3.
-func (r *Registry) SetFamily(name, id, environment string) (previous string, err error) {
-	return r.Point(context.Background(), name, id, environment, r.Now().UTC())
-}
-
 // Pointer returns the family pointer and its history (registry.Registry).
 func (r *Registry) Pointer(_ context.Context, family string) (*registry.Family, error) {
 	return r.Family(family)

@@ -110,8 +110,8 @@ func TestLifecycleMethods(t *testing.T) {
 		t.Fatalf("List = %v, %v", images, err)
 	}
 
-	// SetFamily (promote's old API) and Point share one history.
-	if _, err := w.reg.SetFamily("fam", a, "prod"); err != nil {
+	// Two moves of the pointer: one history.
+	if _, err := w.reg.Point(ctx, "fam", a, "prod", w.now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if prev, err := w.reg.Point(ctx, "fam", b, "prod", w.now.Add(2*time.Hour)); err != nil || prev != a {

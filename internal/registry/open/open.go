@@ -5,7 +5,6 @@ package open
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -44,14 +43,7 @@ func Registry(ctx context.Context, cfg *config.Config, o Options) (registry.Regi
 	r := cfg.Registry
 	switch r.Type {
 	case "local":
-		path := cfg.Path(r.Path)
-		if p := getenv("KILN_REGISTRY_PATH"); p != "" {
-			path = p
-			if !filepath.IsAbs(p) {
-				path = filepath.Join(o.Dir, p)
-			}
-		}
-		return &local.Registry{Dir: path, Now: o.Now}, nil
+		return local.Open(cfg, getenv, o.Dir, o.Now)
 	case "gcp":
 		project := first(r.Project, getenv("GOOGLE_CLOUD_PROJECT"), getenv("CLOUDSDK_CORE_PROJECT"))
 		return gcp.New(ctx, gcp.Options{Project: project, Endpoint: getenv("KILN_GCP_ENDPOINT"),

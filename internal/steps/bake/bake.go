@@ -68,10 +68,11 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if cfg.Image.Base != "" {
 		add["PKR_VAR_base_image"] = cfg.Image.Base
 	}
-	for k, v := range r.ChildEnv {
-		add[k] = v
+	env, err := packer.Env(r.ChildEnviron(), add, r.ChildEnv)
+	if err != nil {
+		return err
 	}
-	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.ChildEnviron(), add), Log: r.Log, StopTimeout: r.StopTimeout}
+	pk := &packer.Runner{Exec: exe, Env: env, Log: r.Log, StopTimeout: r.StopTimeout}
 	r.Logf("image %s from %s (commit %s)", name, cfg.Packer.Template, short(src.Commit))
 	if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {
 		return err

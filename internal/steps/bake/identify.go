@@ -52,7 +52,7 @@ func identify(r *step.Run, cfg *config.Config, tmpl packer.Template, res packer.
 		img.ID = chosen.ID
 		return img, nil
 	}
-	reg, err := r.Registry()
+	reg, err := local.Open(r.Config, r.Lookup, r.Env.Dir, r.Env.Now)
 	if err != nil {
 		return img, err
 	}

@@ -3,10 +3,13 @@ package bake
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/packer"
 	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry/local"
+	"github.com/kiln-ci/kiln/internal/registry/open"
 	"github.com/kiln-ci/kiln/internal/step"
 )
 
@@ -15,10 +18,10 @@ import (
 // images got them on import. An AMI copied to other regions is labelled in the registry's
 // region only.
 func labelCloudImage(ctx context.Context, r *step.Run, img record.Image) error {
-	if r.Config.Registry.Type == "local" || step.LocalImage(img.ID) {
+	if r.Config.Registry.Type == "local" || strings.HasPrefix(img.ID, local.IDPrefix) {
 		return nil
 	}
-	reg, err := r.ImageRegistry(ctx)
+	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	t := summarize(results, rec.Image.ID, envName, r.Env.Now().UTC(), r.Opts.Get("junit"))
-	t.Family, t.ChecksDigest = cfg.Image.Family, cfg.Test.Digest()
+	t.Family, t.ChecksDigest = cfg.Image.Family, cfg.ChecksDigest()
 	t.StateLineage, t.StateSerial = before.Lineage, before.Serial
 	if sig != nil {
 		if t.Attestation, err = sign(ctx, sig, rec, t, r.CI.Info().PipelineURL); err != nil {

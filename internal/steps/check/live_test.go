@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
@@ -52,7 +53,7 @@ func parsed(t *testing.T, raw string) *terraform.State {
 
 // liveRecord returns a record of image id deployed to dev with state lineage lin.
 func liveRecord(id, lin string) (*record.Record, *record.Deployment) {
-	rec := record.New(record.Image{ID: id, Name: "web-1", Family: "web"}, record.Source{}, testTime)
+	rec := record.New(record.Image{ID: id, Name: "web-1", Family: "web"}, record.Source{}, time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
 	rec.SetDeployment(record.Deployment{Environment: "dev", Workspace: "dev", ImageID: id, StateLineage: lin, StateSerial: 3})
 	return rec, rec.Deployment("dev")
 }

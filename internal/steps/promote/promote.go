@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/gate"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry"
+	"github.com/kiln-ci/kiln/internal/registry/open"
 	"github.com/kiln-ci/kiln/internal/step"
 )
 
@@ -82,7 +83,7 @@ func environment(r *step.Run) string {
 // the merge request's URL, when there is one). It reports whether the promotion is in
 // place; under dryRun it only plans, and reports false.
 func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest string, dryRun bool) (bool, error) {
-	reg, err := r.ImageRegistry(ctx)
+	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})
 	if err != nil {
 		return false, err
 	}

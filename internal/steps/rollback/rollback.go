@@ -48,7 +48,7 @@ func (Step) EnvVars() []string { return open.EnvVars }
 
 // Run rolls the family back.
 func (Step) Run(ctx context.Context, r *step.Run) error {
-	reg, err := r.ImageRegistry(ctx)
+	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})
 	if err != nil {
 		return err
 	}

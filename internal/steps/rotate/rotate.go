@@ -39,7 +39,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if r.Config.Lifecycle == nil {
 		return step.Skip("kiln.yaml has no lifecycle block")
 	}
-	reg, err := r.ImageRegistry(ctx)
+	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})
 	if err != nil {
 		return err
 	}

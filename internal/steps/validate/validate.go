@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/attest"
+	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/packer"
@@ -103,10 +104,11 @@ func packerChecks(ctx context.Context, r *step.Run) []result {
 	if cfg.Image.Base != "" {
 		add["PKR_VAR_base_image"] = cfg.Image.Base
 	}
-	for k, v := range r.ChildEnv {
-		add[k] = v
+	env, err := packer.Env(r.ChildEnviron(), add, r.ChildEnv)
+	if err != nil {
+		return []result{{name: "packer", err: err}}
 	}
-	pk := &packer.Runner{Exec: exe, Env: packer.Env(r.ChildEnviron(), add), Log: r.Log, StopTimeout: r.StopTimeout}
+	pk := &packer.Runner{Exec: exe, Env: env, Log: r.Log, StopTimeout: r.StopTimeout}
 	name := "packer " + cfg.Packer.Template
 	out := []result{{name: name + ": fmt -check", err: pk.Run(ctx, tmpl, packer.FmtCheckArgs(tmpl), nil)}}
 	if r.Opts.Bool(offlineFlag.Name) {
@@ -173,7 +175,7 @@ func validateTF(ctx context.Context, t *environment.Target) error {
 // kiln sets itself, nothing set twice in a step, no Terraform variable that is an
 // environment's image variable.
 func vaultMappings(r *step.Run) error {
-	if err := secrets.Validate(step.VaultConfig(r.Config.Vault), config.StepNames, step.ReservedEnv); err != nil {
+	if err := secrets.Validate(step.VaultConfig(r.Config.Vault), config.StepNames, childenv.Reserved); err != nil {
 		return err
 	}
 	for _, m := range r.Config.Vault.Secrets {

@@ -7,11 +7,9 @@ package deployment
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/kiln-ci/kiln/internal/atomicfile"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry/local"
@@ -127,23 +125,5 @@ func writeReport(ctx context.Context, t *environment.Target, path string) error 
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".kiln-plan-report-*")
-	if err != nil {
-		return fmt.Errorf("plan report: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("plan report: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("plan report: %w", err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("plan report: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("plan report: %w", err)
-	}
-	return nil
+	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }

@@ -1,7 +1,6 @@
 // Package packer runs Packer for kiln and reads what it reports: argv building (init, fmt,
 // validate, build -machine-readable) kept apart from running, so tests check the command
-// line without the tool; a streaming parser of the machine-readable output; the manifest
-// post-processor's file.
+// line without the tool; a streaming parser of the machine-readable output.
 package packer
 
 import (
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/childenv"
+	"github.com/kiln-ci/kiln/internal/syncio"
 )
 
 // Template is a Packer template: a file or a directory of *.pkr.hcl files.
@@ -76,13 +76,11 @@ func ValidateArgs(t Template, syntaxOnly bool) []string {
 }
 
 // BuildArgs is `packer build -machine-readable` of the template: cleaning up after a failed
-// build, never asking a question.
-func BuildArgs(t Template, only string) []string {
+// build, never asking a question. Every build of the template runs; packer.build only picks
+// the artifact that is the image.
+func BuildArgs(t Template) []string {
 	_, arg := t.dirAndArg()
 	args := []string{"build", "-machine-readable", "-color=false", "-on-error=cleanup"}
-	if only != "" {
-		args = append(args, "-only="+only)
-	}
 	return append(append(args, t.varArgs()...), arg)
 }
 
@@ -128,8 +126,8 @@ func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.W
 	// os/exec copies stdout and stderr in two goroutines, and both usually end in the log.
 	var mu sync.Mutex
 	var errTail tail
-	cmd.Stdout = &lockedWriter{mu: &mu, w: stdout}
-	cmd.Stderr = &lockedWriter{mu: &mu, w: io.MultiWriter(log, &errTail)}
+	cmd.Stdout = syncio.Writer{Mu: &mu, W: stdout}
+	cmd.Stderr = syncio.Writer{Mu: &mu, W: io.MultiWriter(log, &errTail)}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// On cancel Packer gets SIGINT and time to clean up its build VM; then the group dies.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -197,18 +195,6 @@ func envList(env map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// lockedWriter serialises writes to w with a mutex it may share with other writers.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // tail keeps the last non-empty line written to it, bounded, for error messages.

@@ -125,10 +125,10 @@ func TestArgs(t *testing.T) {
 		{"fmt file", FmtCheckArgs(fileT), []string{"fmt", "-check", "app.pkr.hcl"}},
 		{"validate dir", ValidateArgs(dirT, false), append(append([]string{"validate"}, vars...), ".")},
 		{"validate file, syntax only", ValidateArgs(fileT, true), append(append([]string{"validate", "-syntax-only"}, vars...), "app.pkr.hcl")},
-		{"build dir", BuildArgs(dirT, ""), append(append([]string{"build", "-machine-readable", "-color=false", "-on-error=cleanup"}, vars...), ".")},
-		{"build file, only", BuildArgs(fileT, "qemu.app"),
-			append(append([]string{"build", "-machine-readable", "-color=false", "-on-error=cleanup", "-only=qemu.app"}, vars...), "app.pkr.hcl")},
-		{"no vars", BuildArgs(Template{Path: fileT.Path}, ""), []string{"build", "-machine-readable", "-color=false", "-on-error=cleanup", "app.pkr.hcl"}},
+		{"build dir", BuildArgs(dirT), append(append([]string{"build", "-machine-readable", "-color=false", "-on-error=cleanup"}, vars...), ".")},
+		{"build file", BuildArgs(fileT),
+			append(append([]string{"build", "-machine-readable", "-color=false", "-on-error=cleanup"}, vars...), "app.pkr.hcl")},
+		{"no vars", BuildArgs(Template{Path: fileT.Path}), []string{"build", "-machine-readable", "-color=false", "-on-error=cleanup", "app.pkr.hcl"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !reflect.DeepEqual(tc.got, tc.want) {
@@ -184,8 +184,8 @@ func TestRun(t *testing.T) {
 		ownStdout bool   // pass a stdout writer instead of nil
 	}{
 		{"ok, stdout to the log", "ok", dirT, InitArgs(dirT), "", "1700000000,,ui,say,hello\n", false},
-		{"ok, own stdout", "ok", fileT, BuildArgs(fileT, ""), "", "a warning\n", true},
-		{"failure carries the last stderr line", "fail", fileT, BuildArgs(fileT, ""),
+		{"ok, own stdout", "ok", fileT, BuildArgs(fileT), "", "a warning\n", true},
+		{"failure carries the last stderr line", "fail", fileT, BuildArgs(fileT),
 			`packer build: Error: Failed to initialize build "file.x"`, "some context\n", false},
 		{"failure without stderr", "fail-silent", dirT, ValidateArgs(dirT, false), "packer validate: exit status 3", "", false},
 	} {
@@ -245,7 +245,7 @@ func TestRunCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- r.Run(ctx, dirT, BuildArgs(dirT, ""), nil) }()
+			go func() { done <- r.Run(ctx, dirT, BuildArgs(dirT), nil) }()
 			waitForNote(t, notes, "ready", done)
 			cancel()
 			err := <-done

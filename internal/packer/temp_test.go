@@ -23,7 +23,7 @@ func TestRunPrivateTemp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, dirT, BuildArgs(dirT, ""), nil) }()
+	go func() { done <- r.Run(ctx, dirT, BuildArgs(dirT), nil) }()
 	var tmp string
 	for tmp == "" {
 		for _, n := range readNotes(t, notes) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kiln-ci/kiln/internal/atomicfile"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 )
 
@@ -63,5 +64,5 @@ func WriteDotenv(path string, d Dotenv) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.Write(path, data, 0o644)
 }

@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/kiln-ci/kiln/internal/syncio"
 )
 
 // Options configures a Terraform working directory for one environment.
@@ -56,7 +57,7 @@ func New(o Options) (*TF, error) {
 		o.Log = io.Discard
 	}
 	// terraform-exec copies stdout and stderr from two goroutines, a line at a time.
-	o.Log = &lockedWriter{w: o.Log}
+	o.Log = syncio.New(o.Log)
 	tf.SetStderr(o.Log)
 	if o.LockTimeout == "" {
 		o.LockTimeout = "0s"
@@ -191,16 +192,4 @@ func (t *TF) StateResources(ctx context.Context) (int, error) {
 		n += len(m.Resources)
 	}
 	return n, nil
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -85,7 +85,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return nil
 	}
 	out := packer.NewOutput(r.Log)
-	runErr := pk.Run(ctx, tmpl, packer.BuildArgs(tmpl, ""), out)
+	runErr := pk.Run(ctx, tmpl, packer.BuildArgs(tmpl), out)
 	out.Flush()
 	res := out.Result()
 	if runErr != nil {

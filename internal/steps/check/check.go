@@ -9,11 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/kiln-ci/kiln/internal/atomicfile"
 	"github.com/kiln-ci/kiln/internal/checks"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
@@ -211,26 +210,11 @@ func failedNames(results []checks.Result) string {
 	return strings.Join(names, ", ")
 }
 
-// writeJUnit writes the report atomically: a temp file in the same directory, renamed.
+// writeJUnit writes the report atomically.
 func writeJUnit(path string, results []checks.Result, started time.Time) error {
 	var buf bytes.Buffer
 	if err := checks.WriteJUnit(&buf, "kiln-test", results, started); err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kiln-junit-*")
-	if err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("junit report: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("junit report: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, buf.Bytes(), 0o644)
 }

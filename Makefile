@@ -45,9 +45,10 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 
-## bench: kiln's overhead against the raw tools on the fast fixture
+## bench: kiln-bake against packer build and kiln-deploy-dev against the same Terraform commands by
+## hand, alternating in one run, on the fast fixture: each time and their ratio
 bench: tools
-	go test -run '^$$' -bench . -benchtime 5x ./test/integration
+	go test -run '^$$' -bench Overhead -benchtime 20x ./test/integration
 
 ## demo: the main job: the whole pipeline on the local QEMU example (installs what it needs)
 demo: build tools

@@ -56,7 +56,12 @@ func open(ctx context.Context, r *step.Run, name string, img Image, offline bool
 	if err != nil {
 		return nil, err
 	}
-	if err := t.Init(ctx, !offline); err != nil {
+	if offline {
+		err = t.Init(ctx, false)
+	} else {
+		_, err = t.InitOnce(ctx)
+	}
+	if err != nil {
 		t.Close()
 		return nil, err
 	}

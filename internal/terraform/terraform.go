@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -85,6 +88,11 @@ func (t *TF) Init(ctx context.Context, backend bool) error {
 func (t *TF) Workspace(ctx context.Context, create bool) (existed bool, err error) {
 	ws := t.o.Workspace
 	if ws == "" || ws == "default" {
+		return true, nil
+	}
+	// Already selected in this data directory: a deploy (which may create it) needs no
+	// list and no select; Terraform reports a selected workspace that is gone.
+	if cur, err := os.ReadFile(filepath.Join(t.o.DataDir, "environment")); create && t.o.DataDir != "" && err == nil && strings.TrimSpace(string(cur)) == ws {
 		return true, nil
 	}
 	t.quiet()

@@ -74,7 +74,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	}
 	pk := &packer.Runner{Exec: exe, Env: env, Log: r.Log, StopTimeout: r.StopTimeout}
 	r.Logf("image %s from %s (commit %s)", name, cfg.Packer.Template, short(src.Commit))
-	if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {
+	if _, err := pk.Init(ctx, tmpl, filepath.Join(cfg.Dir, ".kiln", "packer"), packer.PluginDir(env)); err != nil {
 		return err
 	}
 	if r.Opts.Bool("dry-run") {

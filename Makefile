@@ -7,17 +7,21 @@ BIN     := $(CURDIR)/bin
 STEPS   := validate bake test deploy-dev promote destroy-dev rotate rollback
 FUZZTIME ?= 10s
 
-.PHONY: ci-tools build tools test test-short fuzz lint bench clean demo demo-clean bench-local
+.PHONY: ci-tools build tools demo-tools test test-short fuzz lint bench clean demo demo-clean bench-local
 
 ## build: the step binaries into bin/
 build:
 	@mkdir -p $(BIN)
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./steps/kiln-,$(STEPS))
 
-## tools: Terraform 1.5.7 and Packer 1.9.4 (and the Vault dev server for tests) built from the
-## Go module proxy into .tools/bin, cached
+## tools: Terraform 1.5.7, Packer 1.9.4, goss and the Vault dev server (for tests) built from
+## the Go module proxy into .tools/bin, side by side, cached
 tools:
 	bash scripts/tools.sh terraform packer goss vault
+
+## demo-tools: what the demo needs of them (no Vault)
+demo-tools:
+	bash scripts/tools.sh terraform packer goss
 
 ## test: everything CI runs: tools, vet, the whole test suite with the real tools, fuzzing briefly
 test: tools ci-tools lint
@@ -51,7 +55,7 @@ bench: tools
 	go test -run '^$$' -bench Overhead -benchtime 20x ./test/integration
 
 ## demo: the main job: the whole pipeline on the local QEMU example (installs what it needs)
-demo: build tools
+demo: build demo-tools
 	bash scripts/demo.sh
 
 ## demo-clean: stop every VM of the demo and remove its overlays

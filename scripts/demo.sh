@@ -45,18 +45,28 @@ probe_accel() {
   echo "$accel"
 }
 
+# phase NAME START: one progress line with the time a phase took since START ($SECONDS).
+phase() { say "$1 ready in $((SECONDS - $2))s"; }
+
 prepare() {
+  local t=$SECONDS
   ensure_packages qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client
+  phase "packages (QEMU, debootstrap)" "$t"
   if [ "${KILN_DEMO_NO_BUILD:-}" != 1 ]; then
-    say "building tools and kiln (make tools build)"
-    make -s -C "$root" tools build >&2
+    t=$SECONDS
+    say "building Terraform, Packer, goss and kiln (make demo-tools build; cached after the first run)"
+    make -s -C "$root" demo-tools build >&2
+    phase "tools and kiln" "$t"
   fi
   # goss checks copy goss to the VM (scripts/tools.sh builds it once).
   if grep -q '^[[:space:]]*goss:' "$dir/kiln.yaml"; then
     bash "$root/scripts/tools.sh" goss >&2
   fi
   local base key version
+  t=$SECONDS
+  say "building the Debian base image (debootstrap; cached after the first run)"
   base=$("$dir/base/build.sh")
+  phase "base image" "$t"
   key=$(demo_key)
   mkdir -p "$dir/.build"
   ln -sfn "$base" "$dir/.build/base"
@@ -81,6 +91,7 @@ step() {
   say "kiln-$name $*"
   (cd "$dir" && "$bin/kiln-$name" "$@") || code=$?
   ms=$((($(date +%s%N) - start) / 1000000))
+  say "kiln-$name: $([ $code = 0 ] && echo "done" || echo "exit $code") in $((ms / 1000)).$((ms % 1000 / 100))s"
   id=$(image_id)
   [ "$name" != validate ] || id=
   rows+=("$(printf '%-12s %5d.%ds  %-8s %s' "$name" $((ms / 1000)) $((ms % 1000 / 100)) \

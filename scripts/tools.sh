@@ -54,8 +54,26 @@ build_goss() {
   echo "$GOSS_VERSION" >"$bin/.goss.version"
 }
 
+# timed NAME: builds one tool and prints how long it took (nothing when it was cached).
+timed() {
+  local start=$SECONDS
+  "build_$1" || { echo "tools: building $1 failed" >&2; return 1; }
+  [ $((SECONDS - start)) -lt 1 ] || echo "tools: $1 ready in $((SECONDS - start))s" >&2
+}
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(terraform packer)
+# The builds are independent: run them side by side (their downloads overlap, and the Go
+# build cache is safe to share), and fail if any failed.
+start=$SECONDS
+pids=()
 for t in "${targets[@]}"; do
-  "build_$t"
+  timed "$t" &
+  pids+=($!)
 done
+failed=0
+for p in "${pids[@]}"; do
+  wait "$p" || failed=1
+done
+[ $failed = 0 ] || exit 1
+[ $((SECONDS - start)) -lt 1 ] || echo "tools: ${targets[*]} ready in $((SECONDS - start))s" >&2

@@ -306,3 +306,27 @@ func TestChecksDigestGossfile(t *testing.T) {
 		t.Fatal("ChecksDigest is not stable")
 	}
 }
+
+// TestSecretNamesKilnSets: a secret may not take a variable kiln sets for its child tools
+// (a name, a TF_HTTP_ prefix, an env_prefix covering one), nor an environment's image
+// variable; each is refused at load with its line.
+func TestSecretNamesKilnSets(t *testing.T) {
+	const head = "version: 1\nimage: {family: web}\npacker: {template: p}\nenvironments: {dev: {terraform: tf/, image_var: ami}}\n" +
+		"vault:\n  auth: {method: token}\n  secrets:\n"
+	for _, tc := range []struct{ secret, want string }{
+		{"    - {env: PKR_VAR_base_image, path: kv/a, field: f, steps: [bake]}\n", "kiln sets PKR_VAR_base_image itself"},
+		{"    - {env: TF_HTTP_PASSWORD, path: kv/a, field: f, steps: [deploy-dev]}\n", "kiln sets TF_HTTP_ itself"},
+		{"    - {env: TMPDIR, path: kv/a, field: f, steps: [bake]}\n", "kiln sets TMPDIR itself"},
+		{"    - {env_prefix: TF_, path: aws/creds/x, engine: dynamic, steps: [bake]}\n", "kiln sets TF_DATA_DIR itself"},
+		{"    - {env: AMI, path: kv/a, field: f, tf_var: ami, steps: [deploy-dev]}\n", "ami is environment dev's image variable"},
+	} {
+		path := filepath.Join(t.TempDir(), "kiln.yaml")
+		if err := os.WriteFile(path, []byte(head+tc.secret), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "kiln.yaml:8:") {
+			t.Errorf("Load(%q) = %v, want line 8 and %q", tc.secret, err, tc.want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/kiln-ci/kiln/internal/childenv"
 )
 
 // authKeys are the vault.auth keys each method uses; any other one set is a mistake.
@@ -137,6 +139,11 @@ func (c *Config) validateSecret(p string, s Secret) error {
 	if s.TFVar != "" && !identRE.MatchString(s.TFVar) {
 		return c.errorf(p+".tf_var", "%s.tf_var: %q is not a valid Terraform variable name", p, s.TFVar)
 	}
+	for _, name := range c.EnvironmentNames() {
+		if s.TFVar != "" && c.Environments[name].ImageVar == s.TFVar {
+			return c.errorf(p+".tf_var", "%s.tf_var: %s is environment %s's image variable; kiln sets it", p, s.TFVar, name)
+		}
+	}
 	return nil
 }
 
@@ -161,6 +168,12 @@ func (c *Config) validateEnvName(path, name string) error {
 	}
 	if strings.HasPrefix(strings.ToUpper(name), "KILN_") {
 		return c.errorf(path, "%s: %q may not start with KILN_, which is kiln's own", path, name)
+	}
+	prefix := strings.HasSuffix(path, ".env_prefix")
+	for _, r := range childenv.Reserved {
+		if name == r || strings.HasSuffix(r, "_") && strings.HasPrefix(name, r) || prefix && (strings.HasPrefix(r, name) || strings.HasPrefix(name, r)) {
+			return c.errorf(path, "%s: %q: kiln sets %s itself for its child tools", path, name, r)
+		}
 	}
 	return nil
 }

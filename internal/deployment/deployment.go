@@ -127,3 +127,15 @@ func writeReport(ctx context.Context, t *environment.Target, path string) error 
 	}
 	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }
+
+// PromoteEnvironmentFlag selects the environment kiln-promote and kiln-rollback apply.
+var PromoteEnvironmentFlag = step.Flag{Name: "environment", Env: "KILN_PROMOTE_ENVIRONMENT",
+	Help: "the environment to promote to (default promote.environment)"}
+
+// PromoteEnvironment is --environment (PromoteEnvironmentFlag), else promote.environment.
+func PromoteEnvironment(r *step.Run) string {
+	if env := r.Opts.Get("environment"); env != "" {
+		return env
+	}
+	return r.Config.Promote.Environment
+}

@@ -31,6 +31,9 @@ type Target struct {
 type Image struct {
 	ID   string
 	Path string
+	// Blank sets the image variable to "" when ID is empty: Terraform wants every required
+	// variable, even to destroy, and a destroy without a record knows no image.
+	Blank bool
 }
 
 // Open prepares Terraform for environment name with img and runs terraform init. Close
@@ -117,7 +120,7 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 	for k, v := range r.TFVars {
 		vars[k] = v
 	}
-	if img.ID != "" {
+	if img.ID != "" || img.Blank {
 		vars[t.Env.ImageVar] = img.ID
 	}
 	varFile, err := terraform.WriteVarFile(t.private, "kiln", vars)

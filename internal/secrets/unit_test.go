@@ -242,37 +242,3 @@ func TestCancelledOpenIsNotVaultError(t *testing.T) {
 		t.Fatalf("err = %v (code %d), want the cancellation", err, exitcode.Of(err))
 	}
 }
-
-func TestValidate(t *testing.T) {
-	steps := []string{"bake", "deploy-dev", "promote"}
-	kv := func(env string, steps ...string) Mapping {
-		return Mapping{Env: env, Path: "kv/app", Field: "f", Steps: steps}
-	}
-	tests := []struct {
-		name string
-		c    Config
-		want string
-	}{
-		{"ok", Config{Secrets: []Mapping{kv("A", "bake"), kv("A", "deploy-dev")}}, ""},
-		{"unknown step", Config{Secrets: []Mapping{kv("A", "test")}}, `unknown step "test"`},
-		{"reserved env", Config{Secrets: []Mapping{kv("KILN_IMAGE_ID", "bake")}}, "set by kiln itself"},
-		{"reserved prefix", Config{Secrets: []Mapping{{EnvPrefix: "KILN_", Path: "aws/creds/x", Engine: EngineDynamic}}}, "set by kiln itself"},
-		{"twice in a step", Config{Secrets: []Mapping{kv("A", "bake"), kv("A")}}, "set by another"},
-		{"method", Config{Auth: Auth{Method: "ldap"}}, "unknown method"},
-		{"jwt_file without file", Config{Auth: Auth{Method: MethodJWTFile}}, "needs jwt_file"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := Validate(tt.c, steps, []string{"KILN_IMAGE_ID"})
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || exitcode.Of(err) != exitcode.Usage {
-				t.Fatalf("Validate = %v, want a usage error with %q", err, tt.want)
-			}
-		})
-	}
-}

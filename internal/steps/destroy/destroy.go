@@ -33,14 +33,11 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if name == r.Config.Promote.Environment && !r.Opts.Bool("allow-promote-environment") {
 		return step.UsageError("refusing to destroy %s, the promote environment (pass --allow-promote-environment)", name)
 	}
-	imageID := ""
+	img := environment.Image{Blank: true}
 	if rec, err := r.ReadRecord(); err == nil {
-		imageID = rec.Image.ID
-	} else if env, err := r.Config.Env(name); err == nil {
-		// Terraform wants every required variable, even to destroy.
-		r.TFVars[env.ImageVar] = ""
+		img.ID = rec.Image.ID
 	}
-	t, err := environment.Open(ctx, r, name, environment.Image{ID: imageID})
+	t, err := environment.Open(ctx, r, name, img)
 	if err != nil {
 		return err
 	}

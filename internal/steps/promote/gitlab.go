@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/gitlab"
 	"github.com/kiln-ci/kiln/internal/record"
@@ -185,7 +186,7 @@ func resume(r *step.Run, got *record.Record) *record.Record {
 	if err != nil || local.Image.ID != got.Image.ID || local.Promotion == nil || local.Promotion.ImageID != got.Image.ID {
 		return got
 	}
-	env := environment(r)
+	env := deployment.PromoteEnvironment(r)
 	if local.Promotion.Environment != env {
 		return got
 	}
@@ -201,7 +202,7 @@ func resume(r *step.Run, got *record.Record) *record.Record {
 // GitLab does not let post is a warning; another failure is an error that says the
 // promotion itself is done.
 func note(ctx context.Context, r *step.Run, c *gitlab.Client, found *gitlab.Found) error {
-	env, iid := environment(r), found.MergeRequest.IID
+	env, iid := deployment.PromoteEnvironment(r), found.MergeRequest.IID
 	info := r.CI.Info()
 	body := gitlab.NoteBody(found, env, gitlab.Links{PipelineURL: info.PipelineURL, JobURL: info.JobURL})
 	posted, err := c.NoteOnce(ctx, iid, gitlab.Marker(env, found.Record.Image.ID), body)

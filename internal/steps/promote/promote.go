@@ -38,7 +38,7 @@ func (Step) Description() string {
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
-		{Name: "environment", Env: "KILN_PROMOTE_ENVIRONMENT", Help: "the environment to promote to (default promote.environment)"},
+		deployment.PromoteEnvironmentFlag,
 		sourceFlag,
 		{Name: "gitlab-test-job", Env: "KILN_GITLAB_TEST_JOB", Help: "GitLab mode: the job whose artifacts hold the record (default promote.gitlab.test_job, test)"},
 		{Name: "gitlab-artifact", Env: "KILN_GITLAB_ARTIFACT", Help: "GitLab mode: the record's path in those artifacts (default promote.gitlab.artifact_path, kiln-image.json)"},
@@ -70,14 +70,6 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	return err
 }
 
-// environment is the environment to promote to: --environment, else promote.environment.
-func environment(r *step.Run) string {
-	if env := r.Opts.Get("environment"); env != "" {
-		return env
-	}
-	return r.Config.Promote.Environment
-}
-
 // promote gates rec, applies the environment with its image, moves the family pointer,
 // keeps the attestation in the registry (for kiln-rollback) and records the promotion (with
 // the merge request's URL, when there is one). It reports whether the promotion is in
@@ -102,7 +94,7 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 	if err != nil {
 		return false, err
 	}
-	env := environment(r)
+	env := deployment.PromoteEnvironment(r)
 	res, err := deployment.Apply(ctx, r, env, img, deployment.Options{DryRun: dryRun, PlanReport: r.Path(r.Opts.Get("plan-report"))})
 	if err != nil {
 		return false, err

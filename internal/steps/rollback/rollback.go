@@ -39,7 +39,7 @@ func (Step) Description() string {
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
 		{Name: "to", Env: "KILN_ROLLBACK_TO", Help: "the image id to return to (default: the previous promoted image)"},
-		{Name: "environment", Env: "KILN_PROMOTE_ENVIRONMENT", Help: "the environment to apply (default promote.environment)"},
+		deployment.PromoteEnvironmentFlag,
 		{Name: "attestation", Env: "KILN_ROLLBACK_ATTESTATION", Help: "the kiln-image.json holding the target image's signed attestation, for registries that keep none"},
 		step.DryRun,
 	}
@@ -90,10 +90,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 
 // apply deploys img to the environment and moves the family pointer back to it.
 func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image) error {
-	env := r.Opts.Get("environment")
-	if env == "" {
-		env = r.Config.Promote.Environment
-	}
+	env := deployment.PromoteEnvironment(r)
 	target, err := deployment.Resolve(r, img.ID)
 	if err != nil {
 		return err

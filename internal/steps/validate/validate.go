@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/attest"
-	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/packer"
-	"github.com/kiln-ci/kiln/internal/secrets"
 	"github.com/kiln-ci/kiln/internal/step"
 	"github.com/kiln-ci/kiln/internal/tools"
 )
@@ -55,8 +53,8 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	_, err := config.RenderName(r.Config.Image.Name, config.NameData{Family: r.Config.Image.Family,
 		SHA: strings.Repeat("0123456789abcdef", 3)[:40], Ref: "master", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
 	add("image name convention", err)
-	if v := r.Config.Vault; v != nil {
-		add("vault secret mappings", vaultMappings(r))
+	if r.Config.Vault != nil {
+		add("vault secret mappings", nil) // Load checked them: engines, steps, names, duplicates
 	}
 	switch a := r.Config.Attest; {
 	case a == nil:
@@ -171,22 +169,3 @@ func validateTF(ctx context.Context, t *environment.Target) error {
 	return err
 }
 
-// vaultMappings checks the vault block without contacting Vault: known steps, no variable
-// kiln sets itself, nothing set twice in a step, no Terraform variable that is an
-// environment's image variable.
-func vaultMappings(r *step.Run) error {
-	if err := secrets.Validate(step.VaultConfig(r.Config.Vault), config.StepNames, childenv.Reserved); err != nil {
-		return err
-	}
-	for _, m := range r.Config.Vault.Secrets {
-		if m.TFVar == "" {
-			continue
-		}
-		for _, name := range r.Config.EnvironmentNames() {
-			if env, err := r.Config.Env(name); err == nil && env.ImageVar == m.TFVar {
-				return fmt.Errorf("vault secret %s: tf_var %s is environment %s's image variable", m.Path, m.TFVar, name)
-			}
-		}
-	}
-	return nil
-}

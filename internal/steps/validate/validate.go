@@ -168,4 +168,3 @@ func validateTF(ctx context.Context, t *environment.Target) error {
 	}
 	return err
 }
-

@@ -64,7 +64,7 @@ func Resolve(r *step.Run, id string) (environment.Image, error) {
 // reads the resulting state once: its outputs (an output that carries a secret kiln handled
 // is kept as sensitive, without its value) and its lineage and serial.
 func Apply(ctx context.Context, r *step.Run, name string, img environment.Image, o Options) (Result, error) {
-	t, err := environment.Open(ctx, r, name, img)
+	t, err := environment.Open(ctx, Terraform(r), name, img)
 	if err != nil {
 		return Result{}, err
 	}
@@ -138,4 +138,10 @@ func PromoteEnvironment(r *step.Run) string {
 		return env
 	}
 	return r.Config.Promote.Environment
+}
+
+// Terraform is what Terraform for an environment takes from the step's run.
+func Terraform(r *step.Run) environment.Options {
+	return environment.Options{Config: r.Config, Terraform: r.Opts.Get("terraform"), Getenv: r.Env.Getenv, Dir: r.Env.Dir,
+		Inherited: r.ChildEnviron(), Secrets: r.ChildEnv, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret}
 }

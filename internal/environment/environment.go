@@ -6,17 +6,36 @@ package environment
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/config"
-	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/terraform"
 	"github.com/kiln-ci/kiln/internal/tools"
 )
+
+// Options are what Terraform for an environment takes from the step: nothing else.
+type Options struct {
+	Config    *config.Config
+	Terraform string              // an explicit terraform binary (--terraform), or ""
+	Getenv    func(string) string // the process environment (tools lookup, GitLab's CI_* variables)
+	Dir       string              // the working directory
+	// Inherited is the environment Terraform inherits: the process's, less the Vault
+	// credentials kiln used itself.
+	Inherited   []string
+	Secrets     map[string]string // the step's secrets for child tools (environment variables)
+	TFVars      map[string]string // Terraform variables from Vault (to the 0600 -var-file)
+	StopTimeout time.Duration     // after SIGINT, how long Terraform gets to stop
+	Log         io.Writer         // Terraform's output, for people
+	// Mask registers a value kiln hands Terraform (the GitLab job token) for redaction.
+	Mask func(string)
+}
 
 // Target is Terraform ready to run for one environment.
 type Target struct {
@@ -38,24 +57,24 @@ type Image struct {
 
 // Open prepares Terraform for environment name with img and runs terraform init. Close
 // removes the private files.
-func Open(ctx context.Context, r *step.Run, name string, img Image) (*Target, error) {
-	return open(ctx, r, name, img, false)
+func Open(ctx context.Context, o Options, name string, img Image) (*Target, error) {
+	return open(ctx, o, name, img, false)
 }
 
 // OpenOffline prepares Terraform for environment name without its backend, in a throwaway
 // data directory, for fmt and validate.
-func OpenOffline(ctx context.Context, r *step.Run, name string) (*Target, error) {
-	return open(ctx, r, name, Image{}, true)
+func OpenOffline(ctx context.Context, o Options, name string) (*Target, error) {
+	return open(ctx, o, name, Image{}, true)
 }
 
 // PrepareOffline is OpenOffline without terraform init, for checks that need none (fmt) and
 // an init of the caller's choosing (InitPlugins).
-func PrepareOffline(ctx context.Context, r *step.Run, name string) (*Target, error) {
-	return prepare(ctx, r, name, Image{}, true)
+func PrepareOffline(ctx context.Context, o Options, name string) (*Target, error) {
+	return prepare(ctx, o, name, Image{}, true)
 }
 
-func open(ctx context.Context, r *step.Run, name string, img Image, offline bool) (*Target, error) {
-	t, err := prepare(ctx, r, name, img, offline)
+func open(ctx context.Context, o Options, name string, img Image, offline bool) (*Target, error) {
+	t, err := prepare(ctx, o, name, img, offline)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +90,12 @@ func open(ctx context.Context, r *step.Run, name string, img Image, offline bool
 	return t, nil
 }
 
-func prepare(ctx context.Context, r *step.Run, name string, img Image, offline bool) (*Target, error) {
-	env, err := r.Config.Env(name)
+func prepare(ctx context.Context, o Options, name string, img Image, offline bool) (*Target, error) {
+	env, err := o.Config.Env(name)
 	if err != nil {
 		return nil, err
 	}
-	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Terraform(ctx, r.Opts.Get("terraform"))
+	exe, err := tools.Finder{Getenv: o.Getenv, Dir: o.Dir}.Terraform(ctx, o.Terraform)
 	if err != nil {
 		return nil, err
 	}
@@ -85,14 +104,14 @@ func prepare(ctx context.Context, r *step.Run, name string, img Image, offline b
 		return nil, fmt.Errorf("environment %s: %w", name, err)
 	}
 	t := &Target{Name: name, Env: env, private: private}
-	if err := t.prepare(r, exe, img, offline); err != nil {
+	if err := t.prepare(o, exe, img, offline); err != nil {
 		t.Close()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error {
+func (t *Target) prepare(o Options, exe string, img Image, offline bool) error {
 	add := map[string]string{"KILN_ENVIRONMENT": t.Name}
 	if img.ID != "" {
 		add["KILN_IMAGE_ID"] = img.ID
@@ -101,7 +120,7 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 		add["KILN_IMAGE_PATH"] = img.Path
 	}
 	if t.Env.GitLabState != "" {
-		state, err := gitLabState(r, t.Env.GitLabState)
+		state, err := gitLabState(o, t.Env.GitLabState)
 		if err != nil {
 			return err
 		}
@@ -109,7 +128,7 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 			add[k] = v
 		}
 	}
-	env, err := childenv.Build(r.ChildEnviron(), add, r.ChildEnv)
+	env, err := childenv.Build(o.Inherited, add, o.Secrets)
 	if err != nil {
 		return err
 	}
@@ -117,7 +136,7 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 	for k, v := range t.Env.Vars {
 		vars[k] = v
 	}
-	for k, v := range r.TFVars {
+	for k, v := range o.TFVars {
 		vars[k] = v
 	}
 	if img.ID != "" || img.Blank {
@@ -131,23 +150,23 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 	if err != nil {
 		return err
 	}
-	dataDir := filepath.Join(r.Config.Dir, ".kiln", "terraform", t.Name)
+	dataDir := filepath.Join(o.Config.Dir, ".kiln", "terraform", t.Name)
 	if offline {
 		dataDir = filepath.Join(t.private, "data")
 	}
-	o := terraform.Options{
+	tfo := terraform.Options{
 		Exec:        exe,
-		Dir:         r.Config.Path(t.Env.Terraform),
+		Dir:         o.Config.Path(t.Env.Terraform),
 		DataDir:     dataDir,
 		Workspace:   t.Env.Workspace,
 		Env:         childEnv,
-		VarFiles:    append(t.varFiles(r), varFile),
+		VarFiles:    append(t.varFiles(o.Config), varFile),
 		BackendFile: backend,
 		LockTimeout: t.Env.LockTimeout,
-		StopTimeout: r.StopTimeout,
-		Log:         r.Log,
+		StopTimeout: o.StopTimeout,
+		Log:         o.Log,
 	}
-	tf, err := terraform.New(o)
+	tf, err := terraform.New(tfo)
 	if err != nil {
 		return err
 	}
@@ -155,10 +174,10 @@ func (t *Target) prepare(r *step.Run, exe string, img Image, offline bool) error
 	return nil
 }
 
-func (t *Target) varFiles(r *step.Run) []string {
+func (t *Target) varFiles(cfg *config.Config) []string {
 	var out []string
 	for _, f := range t.Env.VarFiles {
-		out = append(out, r.Config.Path(f))
+		out = append(out, cfg.Path(f))
 	}
 	return out
 }
@@ -177,12 +196,14 @@ func (t *Target) Close() {
 // gitLabState points Terraform's http backend at a GitLab-managed state through the TF_HTTP_*
 // variables GitLab documents, with the job token as password
 // (https://docs.gitlab.com/user/infrastructure/iac/terraform_state/).
-func gitLabState(r *step.Run, name string) (map[string]string, error) {
-	api, project, token := r.Env.Getenv("CI_API_V4_URL"), r.Env.Getenv("CI_PROJECT_ID"), r.Env.Getenv("CI_JOB_TOKEN")
+func gitLabState(o Options, name string) (map[string]string, error) {
+	api, project, token := o.Getenv("CI_API_V4_URL"), o.Getenv("CI_PROJECT_ID"), o.Getenv("CI_JOB_TOKEN")
 	if api == "" || project == "" || token == "" {
-		return nil, step.UsageError("gitlab_state %q needs CI_API_V4_URL, CI_PROJECT_ID and CI_JOB_TOKEN (a GitLab CI job)", name)
+		return nil, exitcode.New(exitcode.Usage, "gitlab_state %q needs CI_API_V4_URL, CI_PROJECT_ID and CI_JOB_TOKEN (a GitLab CI job)", name)
 	}
-	r.Secret(token)
+	if o.Mask != nil {
+		o.Mask(token)
+	}
 	addr := strings.TrimRight(api, "/") + "/projects/" + url.PathEscape(project) + "/terraform/state/" + url.PathEscape(name)
 	return map[string]string{
 		"TF_HTTP_ADDRESS":        addr,

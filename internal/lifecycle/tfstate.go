@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/registry"
+	"github.com/kiln-ci/kiln/internal/terraform"
 )
 
 // rawState is the part of a Terraform state file (format 4, as `terraform state pull`
@@ -74,35 +75,9 @@ func StateUses(env string, raw []byte, m registry.Matcher, uses *registry.Uses) 
 
 // findStrings calls found for each string in a JSON value that names an image.
 func findStrings(raw json.RawMessage, m registry.Matcher, found func(id string)) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case string:
-			if id, ok := m.Match(x); ok {
-				found(id)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(x[k])
-			}
+	return terraform.WalkStrings(raw, func(s string) {
+		if id, ok := m.Match(s); ok {
+			found(id)
 		}
-	}
-	walk(v)
-	return nil
+	})
 }

@@ -1,9 +1,11 @@
 package step
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -147,4 +149,17 @@ func maskable(values []string) []string {
 		}
 	}
 	return out
+}
+
+// Git runs a read-only git command in kiln.yaml's directory with the child environment and
+// returns its trimmed output, "" on any failure (not a checkout, no git).
+func (r *Run) Git(ctx context.Context, args ...string) string {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Config.Dir}, args...)...)
+	cmd.Env = r.ChildEnviron()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if cmd.Run() != nil {
+		return ""
+	}
+	return strings.TrimSpace(out.String())
 }

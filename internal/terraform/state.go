@@ -102,6 +102,12 @@ func (s *State) Strings() []string {
 
 // collectStrings adds every string inside a JSON value to set.
 func collectStrings(raw json.RawMessage, set map[string]bool) error {
+	return WalkStrings(raw, func(s string) { set[s] = true })
+}
+
+// WalkStrings calls f for every string inside a JSON value, in a stable order (map keys
+// sorted); an empty value holds none.
+func WalkStrings(raw json.RawMessage, f func(string)) error {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -113,14 +119,19 @@ func collectStrings(raw json.RawMessage, set map[string]bool) error {
 	walk = func(v any) {
 		switch x := v.(type) {
 		case string:
-			set[x] = true
+			f(x)
 		case []any:
 			for _, e := range x {
 				walk(e)
 			}
 		case map[string]any:
-			for _, e := range x {
-				walk(e)
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(x[k])
 			}
 		}
 	}

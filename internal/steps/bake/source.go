@@ -1,13 +1,11 @@
 package bake
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -29,30 +27,18 @@ func source(ctx context.Context, r *step.Run) (record.Source, error) {
 		src.Ref = v
 	}
 	if src.Commit == "" {
-		src.Commit = git(ctx, r, "rev-parse", "HEAD")
+		src.Commit = r.Git(ctx, "rev-parse", "HEAD")
 	}
 	if src.Ref == "" {
-		src.Ref = git(ctx, r, "rev-parse", "--abbrev-ref", "HEAD")
+		src.Ref = r.Git(ctx, "rev-parse", "--abbrev-ref", "HEAD")
 	}
 	if src.Repo == "" {
-		src.Repo = git(ctx, r, "config", "--get", "remote.origin.url")
+		src.Repo = r.Git(ctx, "config", "--get", "remote.origin.url")
 	}
 	if src.Commit == "" {
 		return src, exitcode.New(exitcode.Usage, "source commit unknown: run in a git checkout or set KILN_SOURCE_SHA")
 	}
 	return src, nil
-}
-
-// git runs a read-only git command and returns its trimmed output, "" on any failure.
-func git(ctx context.Context, r *step.Run, args ...string) string {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Config.Dir}, args...)...)
-	cmd.Env = r.ChildEnviron()
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if cmd.Run() != nil {
-		return ""
-	}
-	return strings.TrimSpace(out.String())
 }
 
 // templateSuffixes name the files of a template directory the digest covers: those Packer

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
@@ -20,7 +21,7 @@ type live struct {
 
 // openLive prepares Terraform for the test environment (init, the existing workspace).
 func openLive(ctx context.Context, r *step.Run, env string) (*live, error) {
-	t, err := environment.Open(ctx, r, env, environment.Image{})
+	t, err := environment.Open(ctx, deployment.Terraform(r), env, environment.Image{})
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,8 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 	case st.Lineage != d.StateLineage:
 		return refuse("%s's Terraform state (lineage %s) is not the one image %s was deployed to (lineage %s)", env, st.Lineage, id, d.StateLineage)
 	case !runs(st, id):
-		return refuse("%s runs another image than %s (state serial %d): it was redeployed since kiln-deploy-dev", env, id, st.Serial)
+		return refuse("%s runs another image than %s (state serial %d): it was redeployed since kiln-deploy-dev, "+
+			"or no resource of its configuration keeps the image id", env, id, st.Serial)
 	}
 	if localID.MatchString(id) {
 		for _, s := range st.Strings() {

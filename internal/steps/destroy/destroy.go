@@ -37,7 +37,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if rec, err := r.ReadRecord(); err == nil {
 		img.ID = rec.Image.ID
 	}
-	t, err := environment.Open(ctx, r, name, img)
+	t, err := environment.Open(ctx, deployment.Terraform(r), name, img)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,7 @@
 package promote
 
 import (
-	"bytes"
 	"context"
-	"os/exec"
-	"strings"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
@@ -28,7 +25,7 @@ func fileModeAllowed(ctx context.Context, r *step.Run, rec *record.Record) error
 		return nil
 	}
 	want := info.Commit
-	if merged := git(ctx, r, "rev-parse", "--verify", "--quiet", info.Commit+"^2"); merged != "" {
+	if merged := r.Git(ctx, "rev-parse", "--verify", "--quiet", info.Commit+"^2"); merged != "" {
 		want = merged
 	}
 	if rec.Source.Commit != want {
@@ -40,18 +37,6 @@ func fileModeAllowed(ctx context.Context, r *step.Run, rec *record.Record) error
 			orUnknown(rec.Source.Commit), built)
 	}
 	return nil
-}
-
-// git runs a read-only git command in kiln.yaml's directory; "" on any failure.
-func git(ctx context.Context, r *step.Run, args ...string) string {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Config.Dir}, args...)...)
-	cmd.Env = r.ChildEnviron()
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if cmd.Run() != nil {
-		return ""
-	}
-	return strings.TrimSpace(out.String())
 }
 
 func orUnknown(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/lifecycle"
 	"github.com/kiln-ci/kiln/internal/registry"
@@ -27,7 +28,7 @@ func stateUses(r *step.Run) lifecycle.UsesFunc {
 }
 
 func envUses(ctx context.Context, r *step.Run, name string, m registry.Matcher, u *registry.Uses) error {
-	t, err := environment.Open(ctx, r, name, environment.Image{})
+	t, err := environment.Open(ctx, deployment.Terraform(r), name, environment.Image{})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/step"
 )
@@ -20,7 +21,7 @@ var offlineFlag = step.Flag{Name: "offline", Env: "KILN_OFFLINE", Bool: true,
 // provider is not installed, validate is reported as skipped, naming it.
 func terraformOffline(ctx context.Context, r *step.Run, name, dir string) []result {
 	label := "terraform " + dir
-	t, err := environment.PrepareOffline(ctx, r, name)
+	t, err := environment.PrepareOffline(ctx, deployment.Terraform(r), name)
 	if err != nil {
 		return []result{{name: label + ": init", err: err}}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-ci/kiln/internal/attest"
 	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/packer"
 	"github.com/kiln-ci/kiln/internal/step"
@@ -146,7 +147,7 @@ func terraformChecks(ctx context.Context, r *step.Run) []result {
 
 func terraformCheck(ctx context.Context, r *step.Run, name, dir string) []result {
 	label := "terraform " + dir
-	t, err := environment.OpenOffline(ctx, r, name)
+	t, err := environment.OpenOffline(ctx, deployment.Terraform(r), name)
 	if err != nil {
 		return []result{{name: label + ": init", err: err}}
 	}

@@ -45,6 +45,7 @@ type rawState struct {
 	Lineage   string `json:"lineage"`
 	Resources []struct {
 		Instances []struct {
+			IndexKey   any             `json:"index_key"` // for_each over image ids names them here
 			Attributes json.RawMessage `json:"attributes"`
 		} `json:"instances"`
 	} `json:"resources"`
@@ -79,6 +80,9 @@ func ParseState(raw []byte) (*State, error) {
 	for _, r := range st.Resources {
 		for _, in := range r.Instances {
 			s.Resources++
+			if k, ok := in.IndexKey.(string); ok {
+				s.strings[k] = true
+			}
 			if err := collectStrings(in.Attributes, s.strings); err != nil {
 				return nil, fmt.Errorf("decode terraform state: %w", err)
 			}

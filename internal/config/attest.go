@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 )
 
 // Attest says how kiln-test signs its test attestation and how kiln-promote and
@@ -126,4 +127,13 @@ func (c *Config) SameTarget(a, b string) bool {
 	}
 	return c.Path(ea.Terraform) == c.Path(eb.Terraform) && ea.Workspace == eb.Workspace &&
 		ea.GitLabState == eb.GitLabState && maps.Equal(ea.BackendConfig, eb.BackendConfig)
+}
+
+// Exists returns a usage error at the line of key when rel (relative to kiln.yaml) does not
+// exist: a missing packer/ or terraform/ directory is a configuration error in every step.
+func (c *Config) Exists(key, rel string) error {
+	if _, err := os.Stat(c.Path(rel)); err != nil {
+		return c.Errorf(key, "%s does not exist (relative to %s)", rel, filepath.Base(c.File))
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -53,6 +54,9 @@ func RenderName(tmpl string, d NameData) (string, error) {
 		if errors.Is(err, errNameTooLong) {
 			return "", fmt.Errorf("render image name: longer than %d characters", MaxImageNameLen)
 		}
+		if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
+			return "", fmt.Errorf("unknown field .%s (have .Family .Timestamp .Date .SHA .ShortSHA .Ref)", m[1])
+		}
 		return "", fmt.Errorf("render image name: %s", oneLine(err))
 	}
 	name := w.String()
@@ -61,6 +65,9 @@ func RenderName(tmpl string, d NameData) (string, error) {
 	}
 	return name, nil
 }
+
+// unknownField finds the field name in text/template's "can't evaluate field X in type T".
+var unknownField = regexp.MustCompile(`can't evaluate field (\w+)`)
 
 // parseNameTemplate parses tmpl, refusing loops and nested templates: a name needs
 // neither, and a loop could keep validation busy.

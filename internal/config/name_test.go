@@ -48,7 +48,7 @@ func TestRenderName(t *testing.T) {
 		{`{{ .Family }}{{ if .Ref }}-{{ .Ref }}{{ end }}`, "demo-feature-new-login-page", ""},
 		{"{{ .Family }}-{{ .SHA }}-{{ .SHA }}", "", `image name "demo-0123456789abcdef0123456789abcdef01234567-0123456789abcdef0123456789abcdef01234567" is 86 characters long; the limit is 63`},
 		{"{{ .Family }}_{{ .Date }}", "", `image name "demo_20261121" may hold only lowercase letters, digits and hyphens, not '_'`},
-		{"{{ .Nope }}", "", `render image name: template: image.name:1:3: executing "image.name" at <.Nope>: can't evaluate field Nope in type config.nameFields`},
+		{"{{ .Nope }}", "", "unknown field .Nope (have .Family .Timestamp .Date .SHA .ShortSHA .Ref)"},
 		{"{{ .Family", "", `parse image name template: template: image.name:1: unclosed action`},
 		{`{{ define "x" }}a{{ end }}{{ template "x" }}`, "", `parse image name template: "{{template \"x\"}}" is not allowed in a name template`},
 		{`{{ printf "%0500d" 1 }}`, "", `render image name: longer than 63 characters`},

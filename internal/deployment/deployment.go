@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/atomicfile"
+	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry/local"
@@ -64,6 +65,9 @@ func Resolve(r *step.Run, id string) (environment.Image, error) {
 // reads the resulting state once: its outputs (an output that carries a secret kiln handled
 // is kept as sensitive, without its value) and its lineage and serial.
 func Apply(ctx context.Context, r *step.Run, name string, img environment.Image, o Options) (Result, error) {
+	if err := ImageVarDeclared(r.Config, name); err != nil {
+		return Result{}, err
+	}
 	t, err := environment.Open(ctx, Terraform(r), name, img)
 	if err != nil {
 		return Result{}, err
@@ -92,6 +96,10 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 	st, err := t.State(ctx)
 	if err != nil {
 		return Result{}, err
+	}
+	if !st.NamesImage(img.ID) {
+		r.Logf("warning: no resource of %s's Terraform state holds image %s: does the configuration use variable %q? "+
+			"kiln-test will refuse to vouch for a deployment that does not", name, img.ID, t.Env.ImageVar)
 	}
 	d := &record.Deployment{Environment: name, Workspace: t.Env.Workspace, ImageID: img.ID, At: r.Env.Now().UTC(),
 		Outputs: Outputs(r, name, st.Outputs), StateLineage: st.Lineage, StateSerial: st.Serial}
@@ -144,4 +152,23 @@ func PromoteEnvironment(r *step.Run) string {
 func Terraform(r *step.Run) environment.Options {
 	return environment.Options{Config: r.Config, Terraform: r.Opts.Get("terraform"), Getenv: r.Env.Getenv, Dir: r.Env.Dir,
 		Inherited: r.ChildEnviron(), Secrets: r.ChildEnv, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret}
+}
+
+// ImageVarDeclared returns a usage error at kiln.yaml's line when environment name's
+// Terraform configuration declares no variable image_var: Terraform would only warn about
+// an undeclared variable and deploy without the image.
+func ImageVarDeclared(cfg *config.Config, name string) error {
+	env, err := cfg.Env(name)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Exists("environments."+name+".terraform", env.Terraform); err != nil {
+		return err
+	}
+	declared, err := terraform.DeclaredVariables(cfg.Path(env.Terraform))
+	if err != nil || declared[env.ImageVar] {
+		return err
+	}
+	return cfg.Errorf("environments."+name+".image_var", "%s declares no variable %q, so Terraform would never receive the image "+
+		"(add variable %q { type = string } to it, or set image_var to the variable that takes the image id)", env.Terraform, env.ImageVar, env.ImageVar)
 }

@@ -95,6 +95,9 @@ func prepare(ctx context.Context, o Options, name string, img Image, offline boo
 	if err != nil {
 		return nil, err
 	}
+	if err := o.Config.Exists("environments."+name+".terraform", env.Terraform); err != nil {
+		return nil, err
+	}
 	exe, err := tools.Finder{Getenv: o.Getenv, Dir: o.Dir}.Terraform(ctx, o.Terraform)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,26 @@ var DryRun = Flag{Name: "dry-run", Env: "KILN_DRY_RUN", Bool: true, Help: "show 
 type Options struct {
 	values map[string]string
 	set    map[string]bool
+	source map[string]string // "--name" or the variable a value came from
+}
+
+// Given is flag name's value as the user gave it, for messages: `--name "v"` or
+// `KILN_NAME="v"`.
+func (o Options) Given(name string) string {
+	src := o.Source(name)
+	if strings.HasPrefix(src, "--") {
+		return fmt.Sprintf("%s %q", src, o.values[name])
+	}
+	return fmt.Sprintf("%s=%q", src, o.values[name])
+}
+
+// Source names where flag name's value came from, for messages: "--name", its variable
+// (KILN_...), or "--name" too for a default.
+func (o Options) Source(name string) string {
+	if src := o.source[name]; src != "" {
+		return src
+	}
+	return "--" + name
 }
 
 // Get returns the resolved value of flag name ("" when unset and without default).
@@ -68,10 +88,6 @@ func parseBool(s string) (on, ok bool) {
 	}
 	return false, false
 }
-
-// Set overrides a flag's value, for a step that must force one (a merge request pipeline
-// forces --dry-run).
-func (o Options) Set(name, value string) { o.values[name] = value }
 
 // IsSet reports whether the flag or its variable was given (rather than the default).
 func (o Options) IsSet(name string) bool { return o.set[name] }
@@ -100,8 +116,11 @@ func parseFlags(binary string, s Step, flags []Flag, args []string, getenv func(
 	help := fs.Bool("help", false, "")
 	fs.BoolVar(help, "h", false, "")
 	ver := fs.Bool("version", false, "")
+	if len(args) == 1 && args[0] == "help" { // kiln-bake help
+		args = []string{"--help"}
+	}
 	if err := fs.Parse(args); err != nil {
-		return Options{}, false, exitcode.New(exitcode.Usage, "%v (see --help)", err)
+		return Options{}, false, flagError(err, flags)
 	}
 	if fs.NArg() > 0 {
 		return Options{}, false, exitcode.New(exitcode.Usage, "unexpected argument %q (see --help)", fs.Arg(0))
@@ -113,18 +132,18 @@ func parseFlags(binary string, s Step, flags []Flag, args []string, getenv func(
 	if *ver {
 		return Options{values: map[string]string{"version": "true"}}, true, nil
 	}
-	o := Options{values: map[string]string{}, set: map[string]bool{}}
+	o := Options{values: map[string]string{}, set: map[string]bool{}, source: map[string]string{}}
 	visited := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { visited[f.Name] = true })
 	for _, f := range flags {
 		switch {
 		case visited[f.Name]:
-			o.values[f.Name], o.set[f.Name] = *given[f.Name], true
+			o.values[f.Name], o.set[f.Name], o.source[f.Name] = *given[f.Name], true, "--"+f.Name
 			if f.Bool && o.values[f.Name] == "" {
 				o.values[f.Name] = "true"
 			}
 		case f.Env != "" && getenv(f.Env) != "":
-			o.values[f.Name], o.set[f.Name] = getenv(f.Env), true
+			o.values[f.Name], o.set[f.Name], o.source[f.Name] = getenv(f.Env), true, f.Env
 			if _, ok := parseBool(o.values[f.Name]); f.Bool && !ok {
 				return Options{}, false, exitcode.New(exitcode.Usage, "%s=%q: want true or false", f.Env, o.values[f.Name])
 			}
@@ -160,4 +179,44 @@ func writeHelp(w io.Writer, binary string, s Step, flags []Flag) {
 	for _, c := range exitcode.Table {
 		fmt.Fprintf(w, "  %3d  %s\n", c.Code, c.Meaning)
 	}
+}
+
+// flagError turns the flag package's error into kiln's one line: an unknown flag is named
+// with two dashes, with the closest known flag when one is near.
+func flagError(err error, flags []Flag) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return exitcode.New(exitcode.Usage, "%v (see --help)", err)
+	}
+	best, bestDist := "", 3
+	for _, f := range append(flags, Flag{Name: "help"}, Flag{Name: "version"}) {
+		if d := distance(name, f.Name); d < bestDist || (d == bestDist && best != "" && f.Name < best) {
+			best, bestDist = f.Name, d
+		}
+	}
+	if best != "" {
+		return exitcode.New(exitcode.Usage, "unknown flag --%s (did you mean --%s?)", name, best)
+	}
+	return exitcode.New(exitcode.Usage, "unknown flag --%s (see --help)", name)
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -88,7 +88,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		env  map[string]string
 		want string // in the message
 	}{
-		{"unknown flag", []string{"--bogus"}, nil, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"--bogus"}, nil, "unknown flag --bogus (see --help)"},
+		{"misspelt flag", []string{"--recrod", "x"}, nil, "unknown flag --recrod (did you mean --record?)"},
 		{"unexpected argument", []string{"deploy"}, nil, `unexpected argument "deploy"`},
 		{"argument after flags", []string{"--environment", "dev", "extra"}, nil, `unexpected argument "extra"`},
 		{"missing value", []string{"--environment"}, nil, "flag needs an argument"},
@@ -114,7 +115,7 @@ func TestParseFlagsErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	s := fakeStep{flags: []Flag{DryRun, {Name: "environment", Env: "KILN_ENVIRONMENT", Default: "dev", Help: "the environment"}},
 		env: []string{"KILN_REGISTRY_PATH  the registry"}}
-	for _, arg := range []string{"--help", "-h"} {
+	for _, arg := range []string{"--help", "-h", "help"} {
 		t.Run(arg, func(t *testing.T) {
 			// No kiln.yaml: --help must not need one.
 			r := run(t, context.Background(), t.TempDir(), nil, s, arg)
@@ -162,10 +163,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown flag", []string{"--bogus"}, nil, "kiln-x: error: flag provided but not defined: -bogus (see --help)"},
+		{"unknown flag", []string{"--bogus"}, nil, "kiln-x: error: unknown flag --bogus (see --help)"},
 		{"unexpected argument", []string{"now"}, nil, `kiln-x: error: unexpected argument "now" (see --help)`},
 		{"bad stop-timeout", []string{"--stop-timeout", "soon"}, nil, `kiln-x: error: --stop-timeout "soon": want a duration such as 60s`},
-		{"negative stop-timeout", nil, map[string]string{"KILN_STOP_TIMEOUT": "-5s"}, `kiln-x: error: --stop-timeout "-5s": want a duration such as 60s`},
+		{"negative stop-timeout", nil, map[string]string{"KILN_STOP_TIMEOUT": "-5s"}, `kiln-x: error: KILN_STOP_TIMEOUT="-5s": want a duration such as 60s`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ran := false

@@ -130,7 +130,7 @@ func Execute(ctx context.Context, env Env, s Step, args []string) int {
 func execute(ctx context.Context, env Env, s Step, opts Options, binary string, red *redact.Redactor, stdout, stderr io.Writer) error {
 	stop, err := time.ParseDuration(opts.Get("stop-timeout"))
 	if err != nil || stop < 0 {
-		return exitcode.New(exitcode.Usage, "--stop-timeout %q: want a duration such as 60s", opts.Get("stop-timeout"))
+		return exitcode.New(exitcode.Usage, "%s: want a duration such as 60s", opts.Given("stop-timeout"))
 	}
 	r := &Run{Env: env, Opts: opts, Log: stderr, Out: stdout, StopTimeout: stop, binary: binary,
 		ChildEnv: map[string]string{}, TFVars: map[string]string{}, red: red}

@@ -102,7 +102,7 @@ func TestBadInput(t *testing.T) {
 			tmpl = strings.Replace(tmpl, "  sources = [\"source.file.image\"]\n", "  sources = [\"source.file.image\"]\n\n  provisioner \"shell-local\" {\n    inline = [\"echo provisioning broke >&2\", \"exit 3\"]\n  }\n", 1)
 			writeFile(t, filepath.Join(w.dir, "packer", "image.pkr.hcl"), tmpl)
 		}, 1, []string{"non-zero exit status: 3"}},
-		{"unknown flag", "bake", nil, 2, []string{"flag provided but not defined"}},
+		{"unknown flag", "bake", nil, 2, []string{"unknown flag --colour (see --help)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -38,6 +38,9 @@ func (Step) EnvVars() []string {
 
 // Run bakes the image.
 func (Step) Run(ctx context.Context, r *step.Run) error {
+	if err := r.Config.Exists("packer.template", r.Config.Packer.Template); err != nil {
+		return err
+	}
 	cfg := r.Config
 	src, err := source(ctx, r)
 	if err != nil {

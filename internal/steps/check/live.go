@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"regexp"
-	"strings"
 
 	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
@@ -76,23 +75,8 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 	return nil
 }
 
-// runs reports whether a resource of st names image id: the id itself, a path or self link
-// ending in it, or, for an AMI recorded with its region (us-east-1:ami-...), the AMI id.
-func runs(st *terraform.State, id string) bool {
-	if st.Names(id) {
-		return true
-	}
-	_, ami, ok := strings.Cut(id, ":")
-	if ok && strings.HasPrefix(ami, "ami-") && st.Names(ami) {
-		return true
-	}
-	for _, s := range st.Strings() {
-		if strings.HasSuffix(s, "/"+id) {
-			return true
-		}
-	}
-	return false
-}
+// runs reports whether a resource of st names image id (terraform.State.NamesImage).
+func runs(st *terraform.State, id string) bool { return st.NamesImage(id) }
 
 // unchanged checks that nothing was applied to the environment while the checks ran.
 func unchanged(before, after *terraform.State, id, env string) error {

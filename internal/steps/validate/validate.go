@@ -14,6 +14,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
+	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/packer"
 	"github.com/kiln-ci/kiln/internal/step"
 	"github.com/kiln-ci/kiln/internal/tools"
@@ -72,10 +73,17 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	failed := 0
+	for _, name := range r.Config.EnvironmentNames() {
+		env, _ := r.Config.Env(name)
+		add("environment "+name+": image variable "+env.ImageVar, deployment.ImageVarDeclared(r.Config, name))
+	}
+	failed, code := 0, exitcode.Failed
 	for _, res := range results {
 		if res.err != nil {
 			failed++
+			if exitcode.Of(res.err) == exitcode.Usage {
+				code = exitcode.Usage // a configuration error, as every step would report it
+			}
 			fmt.Fprintf(r.Out, "FAIL %s: %s\n", res.name, res.err)
 		} else if res.skip != "" {
 			fmt.Fprintf(r.Out, "skip %s: %s\n", res.name, res.skip)
@@ -84,13 +92,16 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d checks failed", failed, len(results))
+		return exitcode.New(code, "%d of %d checks failed", failed, len(results))
 	}
 	return nil
 }
 
 func packerChecks(ctx context.Context, r *step.Run) []result {
 	cfg := r.Config
+	if err := cfg.Exists("packer.template", cfg.Packer.Template); err != nil {
+		return []result{{name: "packer " + cfg.Packer.Template, err: err}}
+	}
 	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Packer(ctx, r.Opts.Get("packer"))
 	if err != nil {
 		return []result{{name: "packer", err: err}}

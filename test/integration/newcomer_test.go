@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNewcomerMistakes: the mistakes a new user makes in a repository of their own each get
+// one line naming the fix and the documented exit code, and nothing is deployed.
+func TestNewcomerMistakes(t *testing.T) {
+	const tf = "variable \"port\" {\n  type = number\n}\n\nresource \"terraform_data\" \"vm\" {\n  input = var.port\n}\n\n" +
+		"output \"address\" {\n  value = \"127.0.0.1:${var.port}\"\n}\n"
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, w *world)
+		step  string
+		args  []string
+		env   map[string]string
+		code  int
+		want  []string
+	}{
+		{name: "no image variable: validate", step: "validate", code: 2,
+			setup: func(t *testing.T, w *world) { writeFile(t, filepath.Join(w.dir, "terraform", "main.tf"), tf) },
+			want:  []string{"FAIL environment dev: image variable image_id", `terraform/ declares no variable "image_id"`}},
+		{name: "no image variable: deploy-dev", step: "deploy-dev", code: 2,
+			setup: func(t *testing.T, w *world) {
+				must(t, w.dir, "bake", nil)
+				writeFile(t, filepath.Join(w.dir, "terraform", "main.tf"), tf)
+			},
+			want: []string{"kiln.yaml:9: environments.dev.image_var: terraform/ declares no variable \"image_id\"", "Terraform would never receive the image"}},
+		{name: "image_var not declared", step: "deploy-dev", code: 2,
+			setup: func(t *testing.T, w *world) {
+				must(t, w.dir, "bake", nil)
+				writeFile(t, filepath.Join(w.dir, "kiln.yaml"), strings.Replace(w.template, "  dev:\n    terraform: terraform/\n",
+					"  dev:\n    terraform: terraform/\n    image_var: ami_id\n", 1))
+			},
+			want: []string{"kiln.yaml:11: environments.dev.image_var: terraform/ declares no variable \"ami_id\""}},
+		{name: "missing terraform directory", step: "deploy-dev", code: 2,
+			setup: func(t *testing.T, w *world) {
+				must(t, w.dir, "bake", nil)
+				os.RemoveAll(filepath.Join(w.dir, "terraform"))
+			},
+			want: []string{"kiln.yaml:10: environments.dev.terraform: terraform/ does not exist"}},
+		{name: "missing packer directory: bake", step: "bake", code: 2,
+			setup: func(t *testing.T, w *world) { os.RemoveAll(filepath.Join(w.dir, "packer")) },
+			want:  []string{"kiln.yaml:5: packer.template: packer/ does not exist"}},
+		{name: "missing packer directory: validate", step: "validate", code: 2,
+			setup: func(t *testing.T, w *world) { os.RemoveAll(filepath.Join(w.dir, "packer")) },
+			want:  []string{"packer.template: packer/ does not exist"}},
+		{name: "misspelt flag", step: "deploy-dev", args: []string{"--enviroment", "dev"}, code: 2,
+			want: []string{"unknown flag --enviroment (did you mean --environment?)"}},
+		{name: "bad variable", step: "bake", env: map[string]string{"KILN_STOP_TIMEOUT": "soon"}, code: 2,
+			want: []string{`KILN_STOP_TIMEOUT="soon": want a duration`}},
+		{name: "name template typo", step: "bake", code: 2,
+			setup: func(t *testing.T, w *world) {
+				writeFile(t, filepath.Join(w.dir, "kiln.yaml"), strings.Replace(w.template, "  family: demo-web\n",
+					"  family: demo-web\n  name: \"{{ .Family }}-{{ .Timestmp }}\"\n", 1))
+			},
+			want: []string{"kiln.yaml:4: image.name: unknown field .Timestmp (have .Family .Timestamp .Date .SHA .ShortSHA .Ref)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			if c.setup != nil {
+				c.setup(t, w)
+			}
+			r := kiln(t, w.dir, c.step, c.env, c.args...)
+			if c.step == "validate" {
+				if r.code != c.code {
+					t.Fatalf("want exit %d, got %s", c.code, r)
+				}
+				for _, p := range c.want {
+					if !strings.Contains(r.stdout+r.stderr, p) {
+						t.Fatalf("output lacks %q: %s", p, r)
+					}
+				}
+			} else {
+				wantExit(t, r, c.code, c.want...)
+			}
+			if _, err := os.Stat(filepath.Join(w.dir, "terraform", "terraform.tfstate.d")); err == nil && c.step != "validate" {
+				t.Fatalf("Terraform state was written: %s", r)
+			}
+		})
+	}
+}
+
+// TestHelpWord: `kiln-bake help` shows the help, like --help.
+func TestHelpWord(t *testing.T) {
+	w := newWorld(t)
+	r := must(t, w.dir, "bake", nil, "help")
+	if !strings.HasPrefix(r.stdout, "Usage: kiln-bake [flags]") {
+		t.Fatalf("kiln-bake help: %s", r)
+	}
+}
+
+// TestImageUnused: a configuration that declares the image variable but keeps it out of
+// every resource deploys with a warning, and kiln-test refuses to vouch for it.
+func TestImageUnused(t *testing.T) {
+	w := newWorld(t)
+	tf := readFile(t, filepath.Join(w.dir, "terraform", "main.tf"))
+	writeFile(t, filepath.Join(w.dir, "terraform", "main.tf"), strings.Replace(tf, "input = var.image_id", "input = var.port", 1))
+	must(t, w.dir, "bake", nil)
+	r := must(t, w.dir, "deploy-dev", nil)
+	if !strings.Contains(r.stderr, "warning: no resource of dev's Terraform state holds image") {
+		t.Fatalf("kiln-deploy-dev does not warn: %s", r)
+	}
+	wantExit(t, kiln(t, w.dir, "test", nil), 1, "no resource of its configuration keeps the image id")
+}

@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"text/template"
 )
@@ -21,9 +22,36 @@ func Render(tmpl string, data any) (string, error) {
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
 		if m := missingKey.FindStringSubmatch(err.Error()); m != nil {
-			return "", fmt.Errorf("render %q: %s is not set (no key %q)", tmpl, m[1], m[2])
+			return "", fmt.Errorf("render %q: %s is not set (no key %q%s)", tmpl, m[1], m[2], have(data, m[1]))
 		}
 		return "", fmt.Errorf("render %q: %w", tmpl, err)
 	}
 	return b.String(), nil
+}
+
+// have lists the keys of the map the field path ".Outputs.address" looks in (the
+// environment's outputs), as "; have: a, b", or "" when there is no such map.
+func have(data any, path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, "."), ".")
+	cur := data
+	for _, p := range parts[:len(parts)-1] {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[p]
+	}
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return "; there are none"
+	}
+	return "; have: " + strings.Join(keys, ", ")
 }

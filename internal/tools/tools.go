@@ -7,9 +7,12 @@ package tools
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-version"
 	install "github.com/hashicorp/hc-install"
@@ -69,11 +72,37 @@ func (f Finder) find(ctx context.Context, p product.Product, pinned, explicit st
 	if len(sources) == 0 {
 		return "", fmt.Errorf("%s not found in .tools/bin or PATH, and KILN_TOOLS_OFFLINE forbids a download", p.Name)
 	}
+	if len(sources) == 1 && !f.offline() { // only the download is left: fail fast without DNS
+		if err := f.reachable(ctx); err != nil {
+			return "", exitcode.New(exitcode.Usage, "%s %s is not in .tools/bin or PATH, and %v: %s", p.Name, pinned, err, howToPoint(p.Name))
+		}
+	}
 	path, err := install.NewInstaller().Ensure(ctx, sources)
 	if err != nil {
-		return "", fmt.Errorf("find %s: %w", p.Name, err)
+		return "", fmt.Errorf("find %s: %w (%s)", p.Name, err, howToPoint(p.Name))
 	}
 	return path, nil
+}
+
+// howToPoint says how to give kiln a binary without a download.
+func howToPoint(name string) string {
+	return fmt.Sprintf("point kiln at a binary with --%s or KILN_%s, put one in .tools/bin or PATH, or set KILN_RELEASES_URL to a mirror",
+		name, strings.ToUpper(name))
+}
+
+// reachable looks up the releases host (KILN_RELEASES_URL's, or HashiCorp's) once, so that
+// a machine without that network fails in one line instead of after minutes of retries.
+func (f Finder) reachable(ctx context.Context) error {
+	host := "releases.hashicorp.com"
+	if u, err := url.Parse(f.Getenv("KILN_RELEASES_URL")); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
+		return fmt.Errorf("the releases site %s cannot be reached (%v)", host, err)
+	}
+	return nil
 }
 
 // explicit resolves a binary named by a flag or variable: a bare name is looked up in PATH,

@@ -4,6 +4,7 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -120,7 +121,12 @@ func packerChecks(ctx context.Context, r *step.Run) []result {
 	}
 	pk := &packer.Runner{Exec: exe, Env: env, Log: r.Log, StopTimeout: r.StopTimeout}
 	name := "packer " + cfg.Packer.Template
-	out := []result{{name: name + ": fmt -check", err: pk.Run(ctx, tmpl, packer.FmtCheckArgs(tmpl), nil)}}
+	var unformatted bytes.Buffer // packer fmt -check lists the files it would change
+	fmtErr := pk.Run(ctx, tmpl, packer.FmtCheckArgs(tmpl), &unformatted)
+	if files := strings.Fields(unformatted.String()); fmtErr != nil && len(files) > 0 {
+		fmtErr = fmt.Errorf("not formatted: %s (run packer fmt)", strings.Join(files, ", "))
+	}
+	out := []result{{name: name + ": fmt -check", err: fmtErr}}
 	if r.Opts.Bool(offlineFlag.Name) {
 		out = append(out, result{name: name + ": init", skip: "offline: nothing is downloaded; validate uses the plugins installed or bundled with Packer"})
 	} else if err := pk.Run(ctx, tmpl, packer.InitArgs(tmpl), nil); err != nil {

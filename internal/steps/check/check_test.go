@@ -72,7 +72,7 @@ func TestSpecsForSSHAndGoss(t *testing.T) {
 			}},
 		{name: "key variable unset", wantErr: "check goss: goss.private_key_env: SSH_KEY_FILE is not set; it should hold the path of the private key"},
 		{name: "missing output", yaml: strings.Replace(testKiln, ".Outputs.ssh_host_key", ".Outputs.host_key", 1), env: map[string]string{"SSH_KEY_FILE": "k"},
-			wantErr: `check service-active: ssh.host_key: render "{{ .Outputs.host_key }}": .Outputs.host_key is not set (no key "host_key")`},
+			wantErr: `check service-active: ssh.host_key: render "{{ .Outputs.host_key }}": .Outputs.host_key is not set (no key "host_key"; have: ssh_address, ssh_host_key)`},
 		{name: "goss flag missing", env: map[string]string{"SSH_KEY_FILE": "k"}, flag: "/nope",
 			wantErr: "check goss: goss binary /nope: no such file or directory"},
 	}

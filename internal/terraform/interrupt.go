@@ -24,7 +24,8 @@ const pollInterval = 100 * time.Millisecond
 
 // detached runs f with a context that ctx's cancellation does not reach. Once ctx is done,
 // every Terraform process this process started gets SIGINT, and its process group SIGKILL
-// when it is still running StopTimeout later (never, when StopTimeout is 0).
+// when it is still running StopTimeout later (never, when StopTimeout is 0), or once it has
+// stopped (what its provisioners left running).
 func (t *TF) detached(ctx context.Context, f func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -66,6 +67,13 @@ func (t *TF) interrupt(done <-chan struct{}) {
 		}
 		select {
 		case <-done:
+			// Terraform stopped (it saved its state and released its lock) and killed its
+			// provisioners' shells, but not what those started: kill what is left of each
+			// interrupted Terraform's process group, so that no provisioner's child (a VM
+			// boot script, a sleep) outlives the step.
+			for pid := range signalled {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+			}
 			return
 		case <-tick.C:
 		}

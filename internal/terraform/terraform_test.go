@@ -42,7 +42,8 @@ resource "terraform_data" "vm" {
 resource "terraform_data" "hold" {
   count = var.hold == "" ? 0 : 1
   provisioner "local-exec" {
-    command = "echo $$ > ${var.hold}.pid && mv ${var.hold}.pid ${var.hold} && exec sleep 300"
+    # the sleep is the shell's child, not Terraform's: Terraform kills only the shell
+    command = "sleep 300 & echo $! > ${var.hold}.pid && mv ${var.hold}.pid ${var.hold}; wait"
   }
 }
 
@@ -264,9 +265,10 @@ func TestTerraformCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "terraform apply in "+w.dir+": stopped") {
 		t.Errorf("Apply error %v, want one wrapping context.Canceled", err)
 	}
-	if syscall.Kill(pid, 0) == nil {
+	if alive(pid) {
+		stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		syscall.Kill(pid, syscall.SIGKILL)
-		t.Errorf("the provisioner's process %d outlived Terraform", pid)
+		t.Errorf("the provisioner's child %d outlived Terraform: %s", pid, stat)
 	}
 	if !strings.Contains(w.log.String(), "Interrupt received") {
 		t.Errorf("Terraform did not report the interrupt:\n%s", w.log)
@@ -343,4 +345,20 @@ func TestTerraformValidate(t *testing.T) {
 	if want := "bad.tf:2: Reference to undeclared input variable"; err != nil || len(problems) != 1 || problems[0] != want {
 		t.Errorf("Validate = %q, %v; want [%q]", problems, err, want)
 	}
+}
+
+// alive reports whether pid runs, within a second: a killed process whose parent died stays
+// a zombie until init reaps it, which kill(pid, 0) cannot tell from a live one.
+func alive(pid int) bool {
+	for i := 0; i < 50; i++ {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/privdir"
 	"github.com/kiln-ci/kiln/internal/terraform"
 	"github.com/kiln-ci/kiln/internal/tools"
 )
@@ -102,7 +103,7 @@ func prepare(ctx context.Context, o Options, name string, img Image, offline boo
 	if err != nil {
 		return nil, err
 	}
-	private, err := os.MkdirTemp("", "kiln-tf-*")
+	private, err := privdir.New("", "tf")
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", name, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/childenv"
+	"github.com/kiln-ci/kiln/internal/privdir"
 	"github.com/kiln-ci/kiln/internal/syncio"
 )
 
@@ -159,7 +160,7 @@ func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.W
 // also keeps provisioner scripts and plugin sockets there. kiln removes the directory
 // whatever way Packer ended.
 func privateTemp(env map[string]string) (map[string]string, func(), error) {
-	dir, err := os.MkdirTemp(env["TMPDIR"], "kiln-pk-")
+	dir, err := privdir.New(env["TMPDIR"], "pk")
 	if err != nil {
 		return nil, nil, fmt.Errorf("private temporary directory: %w", err)
 	}

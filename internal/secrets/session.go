@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/privdir"
 )
 
 // API returns the Vault client logged in for the step (for the transit engine), or nil when
@@ -143,7 +144,7 @@ func (s *Session) Close(ctx context.Context) error {
 // directory, created on first use, and returns its path.
 func (s *Session) writeFile(name, value string) (string, error) {
 	if s.dir == "" {
-		dir, err := os.MkdirTemp(s.tempBase, "kiln-vault-")
+		dir, err := privdir.New(s.tempBase, "vault")
 		if err != nil {
 			return "", fmt.Errorf("create secret directory: %w", err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/ci"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/privdir"
 	"github.com/kiln-ci/kiln/internal/redact"
 	"github.com/kiln-ci/kiln/internal/version"
 )
@@ -140,6 +141,11 @@ func execute(ctx context.Context, env Env, s Step, opts Options, binary string, 
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	r.CI = ci.Detect(env.Getenv, env.Stdout)
+	// A run killed with SIGKILL could not remove its private directories (secrets in 0600
+	// files): remove those of kiln runs that no longer exist before this one starts.
+	if n, _ := privdir.Sweep(""); n > 0 {
+		r.Logf("removed %d private temporary director%s left by killed kiln runs", n, map[bool]string{true: "y", false: "ies"}[n == 1])
+	}
 	closeSecrets, err := openSecrets(ctx, r, s.Name(), red)
 	if err != nil {
 		return err

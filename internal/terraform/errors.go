@@ -34,6 +34,16 @@ func (t *TF) wrap(op string, err error) error {
 	}
 	msg := err.Error()
 	if lock := parseLock(msg); lock != nil {
+		if lock.ID != "unknown" {
+			ws := ""
+			if t.o.Workspace != "" && t.o.Workspace != "default" {
+				ws = "TF_WORKSPACE=" + t.o.Workspace + " "
+			}
+			if t.o.DataDir != "" {
+				ws = "TF_DATA_DIR=" + t.o.DataDir + " " + ws
+			}
+			lock.Unlock = fmt.Sprintf("%sterraform -chdir=%s force-unlock -force %s", ws, t.o.Dir, lock.ID)
+		}
 		return exitcode.Wrap(exitcode.Locked, lock)
 	}
 	return fmt.Errorf("terraform %s in %s: %s", op, t.o.Dir, firstError(msg))

@@ -10,6 +10,9 @@ import (
 // request for another reason says so there).
 type LockError struct {
 	ID, Who, Operation, Created, Reason string
+	// Unlock is how to release the lock by hand when no run holds it any more (a job killed
+	// mid-apply), when kiln knows the lock id.
+	Unlock string
 }
 
 func (e *LockError) Error() string {
@@ -27,7 +30,11 @@ func (e *LockError) Error() string {
 		}
 		s += ")"
 	}
-	return s + fmt.Sprintf("; lock id %s", e.ID)
+	s += fmt.Sprintf("; lock id %s", e.ID)
+	if e.Unlock != "" {
+		s += "; if no run holds it any more (a job killed mid-apply), release it with: " + e.Unlock
+	}
+	return s
 }
 
 // parseLock reads Terraform's "Error acquiring the state lock" message and its Lock Info block.

@@ -102,7 +102,7 @@ func TestFirstError(t *testing.T) {
 }
 
 func TestWrap(t *testing.T) {
-	tf := &TF{o: Options{Dir: "/repo/terraform"}}
+	tf := &TF{o: Options{Dir: "/repo/terraform", DataDir: "/repo/.kiln/terraform/dev", Workspace: "dev"}}
 	for _, tc := range []struct {
 		name     string
 		err      error
@@ -111,7 +111,9 @@ func TestWrap(t *testing.T) {
 		canceled bool
 	}{
 		{"nil", nil, "", 0, false},
-		{"lock", errors.New(lockPlain), "terraform state is locked by ci-runner-7@build-host (OperationTypeApply since 2026-11-21 10:30:00.123456789 +0000 UTC); lock id 8d3b5a4e-7c1f-4b9e-a0d2-5f6e7a8b9c0d",
+		{"lock", errors.New(lockPlain), "terraform state is locked by ci-runner-7@build-host (OperationTypeApply since 2026-11-21 10:30:00.123456789 +0000 UTC); lock id 8d3b5a4e-7c1f-4b9e-a0d2-5f6e7a8b9c0d" +
+			"; if no run holds it any more (a job killed mid-apply), release it with: " +
+			"TF_DATA_DIR=/repo/.kiln/terraform/dev TF_WORKSPACE=dev terraform -chdir=/repo/terraform force-unlock -force 8d3b5a4e-7c1f-4b9e-a0d2-5f6e7a8b9c0d",
 			exitcode.Locked, false},
 		{"tool error", errors.New("exit status 1\n\nError: Unsupported argument\n\nmore"),
 			"terraform plan in /repo/terraform: Unsupported argument", exitcode.Failed, false},

@@ -36,6 +36,7 @@ type Predicate struct {
 	Environment  string    `json:"environment"`
 	StateLineage string    `json:"state_lineage"`
 	StateSerial  int64     `json:"state_serial"`
+	StateDigest  string    `json:"state_digest"`
 	ChecksDigest string    `json:"checks_digest"`
 	Status       string    `json:"status"` // StatusPassed or StatusFailed
 	Passed       int       `json:"passed"`

@@ -102,7 +102,7 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 			"kiln-test will refuse to vouch for a deployment that does not", name, img.ID, t.Env.ImageVar)
 	}
 	d := &record.Deployment{Environment: name, Workspace: t.Env.Workspace, ImageID: img.ID, At: r.Env.Now().UTC(),
-		Outputs: Outputs(r, name, st.Outputs), StateLineage: st.Lineage, StateSerial: st.Serial}
+		Outputs: Outputs(r, name, st.Outputs), StateLineage: st.Lineage, StateSerial: st.Serial, StateDigest: st.Digest}
 	return Result{Changed: changes, Deployment: d}, nil
 }
 

@@ -87,6 +87,8 @@ func (g *Gate) tested(rec *record.Record) error {
 	case t.StateSerial < d.StateSerial:
 		return refused("promotion", "the tests of image %s ran against state serial %d of %s, before its deployment (serial %d): test it again",
 			id, t.StateSerial, testEnv, d.StateSerial)
+	case t.StateDigest == "" || t.StateDigest != d.StateDigest:
+		return refused("promotion", "the tests of image %s ran against another Terraform state of %s than its deployment left: test it again", id, testEnv)
 	}
 	return nil
 }
@@ -117,6 +119,7 @@ func (g *Gate) attested(ctx context.Context, rec *record.Record) error {
 		{"status", p.Status, record.StatusPassed},
 		{"state lineage", p.StateLineage, t.StateLineage},
 		{"state serial", fmt.Sprint(p.StateSerial), fmt.Sprint(t.StateSerial)},
+		{"state digest", p.StateDigest, t.StateDigest},
 		{"source commit", p.SourceCommit, rec.Source.Commit},
 	} {
 		if c.got != c.want {

@@ -113,13 +113,16 @@ func (f *fixture) image(t *testing.T, name, family string) string {
 
 // record returns a record of image id that may be promoted: tested in dev with kiln.yaml's
 // test block, against the state its deployment to dev left (serial 4, tested at 5).
+// stateDigest is the digest of the dev state the record's deployment left and its tests ran against.
+var stateDigest = "sha256:" + strings.Repeat("5", 64)
+
 func (f *fixture) record(id string) *record.Record {
 	rec := record.New(record.Image{ID: id, Name: "web-1", Family: "web", Provider: "local"},
 		record.Source{Repo: "https://git.example.com/web", Commit: commit}, t0)
 	rec.Deployments = []record.Deployment{{Environment: "dev", Workspace: "dev", ImageID: id, At: t0,
-		StateLineage: lineage, StateSerial: 4}}
+		StateLineage: lineage, StateSerial: 4, StateDigest: stateDigest}}
 	rec.Tests = &record.Tests{Status: record.StatusPassed, Passed: 1, Total: 1, ImageID: id, Environment: "dev",
-		At: t0, Family: "web", StateLineage: lineage, StateSerial: 5, ChecksDigest: f.cfg.Test.Digest()}
+		At: t0, Family: "web", StateLineage: lineage, StateSerial: 5, StateDigest: stateDigest, ChecksDigest: f.cfg.Test.Digest()}
 	return rec
 }
 
@@ -127,7 +130,7 @@ func (f *fixture) record(id string) *record.Record {
 func (f *fixture) predicate(rec *record.Record) attest.Predicate {
 	t := rec.Tests
 	return attest.Predicate{ImageID: rec.Image.ID, ImageName: rec.Image.Name, Family: t.Family,
-		Environment: t.Environment, StateLineage: t.StateLineage, StateSerial: t.StateSerial,
+		Environment: t.Environment, StateLineage: t.StateLineage, StateSerial: t.StateSerial, StateDigest: t.StateDigest,
 		ChecksDigest: t.ChecksDigest, Status: t.Status, Passed: t.Passed, Failed: t.Failed, Total: t.Total,
 		SourceRepo: rec.Source.Repo, SourceCommit: rec.Source.Commit, BuiltAt: rec.BuiltAt, TestedAt: t.At}
 }
@@ -240,6 +243,8 @@ func TestPromotion(t *testing.T) {
 			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Deployments[0].ImageID = missing }},
 		{name: "lineage mismatch", want: "not bound to its deployment in dev (state lineage other, deployed " + lineage,
 			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Tests.StateLineage = "other" }},
+		{name: "tests against another state digest", want: "ran against another Terraform state of dev",
+			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Tests.StateDigest = "sha256:" + strings.Repeat("1", 64) }},
 		{name: "no lineage in the tests", want: "(state lineage (none), deployed " + lineage,
 			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Tests.StateLineage = "" }},
 		{name: "no lineage anywhere", want: "(state lineage (none), deployed (none))",
@@ -340,6 +345,8 @@ func TestPromotionAttested(t *testing.T) {
 			pred: func(p *attest.Predicate) { p.Status, p.Passed, p.Failed = attest.StatusFailed, 0, 1 }},
 		{name: "lineage", want: `vouches for state lineage "other", not "` + lineage + `"`,
 			pred: func(p *attest.Predicate) { p.StateLineage = "other" }},
+		{name: "state digest", want: "vouches for state digest",
+			pred: func(p *attest.Predicate) { p.StateDigest = "sha256:" + strings.Repeat("2", 64) }},
 		{name: "serial", want: `vouches for state serial "6", not "5"`,
 			pred: func(p *attest.Predicate) { p.StateSerial = 6 }},
 		{name: "source commit", want: `vouches for source commit "` + strings.Repeat("f", 40) + `"`,
@@ -452,7 +459,7 @@ func TestRollback(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(t, f, w)
 			}
-			img, err := f.gate(t, tc.verify).Rollback(ctx, fam, w.id, w.att)
+			img, err := f.gate(t, tc.verify).Rollback(ctx, fam, w.id, w.att, false)
 			if tc.want != "" {
 				checkRefused(t, err, "rollback", tc.want)
 				if img != nil {
@@ -580,7 +587,7 @@ func TestVaultFailureIsNotAVerdict(t *testing.T) {
 			if err := g.Promotion(ctx, rec); exitcode.Of(err) != tc.code {
 				t.Errorf("Promotion = %v (exit %d), want exit %d", err, exitcode.Of(err), tc.code)
 			}
-			if _, err := g.Rollback(ctx, fam, id, rec.Tests.Attestation); exitcode.Of(err) != tc.code {
+			if _, err := g.Rollback(ctx, fam, id, rec.Tests.Attestation, false); exitcode.Of(err) != tc.code {
 				t.Errorf("Rollback = %v (exit %d), want exit %d", err, exitcode.Of(err), tc.code)
 			}
 		})

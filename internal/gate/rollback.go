@@ -9,9 +9,11 @@ import (
 )
 
 // Rollback returns the image kiln-rollback may return family fam to: id must be in the
-// family's promotion history, of the family, not OBSOLETE or DELETED; with an attest block,
-// att (the image's attestation, nil when none was found) must verify and vouch for it.
-func (g *Gate) Rollback(ctx context.Context, fam *registry.Family, id string, att *record.Envelope) (*registry.Image, error) {
+// family's promotion history, of kiln.yaml's family, not OBSOLETE or DELETED; with an
+// attest block, att (the image's attestation, nil when none was found) must verify and
+// vouch for passing tests of that image and family in the test environment, with kiln.yaml's
+// current test block unless olderChecks.
+func (g *Gate) Rollback(ctx context.Context, fam *registry.Family, id string, att *record.Envelope, olderChecks bool) (*registry.Image, error) {
 	img, err := g.registered(ctx, "rollback", id)
 	if err != nil {
 		return nil, err
@@ -35,12 +37,15 @@ func (g *Gate) Rollback(ctx context.Context, fam *registry.Family, id string, at
 	switch {
 	case p.ImageID != id:
 		return nil, refused("rollback", "the attestation names image %s, not %s", p.ImageID, id)
-	case p.Family != fam.Name:
-		return nil, refused("rollback", "the attestation of image %s names family %s, not %s", id, p.Family, fam.Name)
+	case p.Family != g.Config.Image.Family:
+		return nil, refused("rollback", "the attestation of image %s names family %s, not %s", id, p.Family, g.Config.Image.Family)
 	case p.Status != record.StatusPassed || p.Total == 0 || p.Failed > 0:
 		return nil, refused("rollback", "the attestation of image %s vouches for failed tests (%d of %d checks failed)", id, p.Failed, p.Total)
 	case p.Environment != g.Config.Test.Environment:
 		return nil, refused("rollback", "the attestation of image %s vouches for tests in %s, not %s", id, p.Environment, g.Config.Test.Environment)
+	case p.ChecksDigest != g.Config.ChecksDigest() && !olderChecks:
+		return nil, refused("rollback", "image %s was tested with another test block than kiln.yaml's now "+
+			"(pass --allow-older-checks to return to it all the same)", id)
 	}
 	return img, nil
 }

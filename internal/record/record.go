@@ -100,6 +100,7 @@ type Tests struct {
 	// ran against: the same before and after the checks, naming ImageID.
 	StateLineage string `json:"state_lineage,omitempty"`
 	StateSerial  int64  `json:"state_serial,omitempty"`
+	StateDigest  string `json:"state_digest,omitempty"`
 	// ChecksDigest is "sha256:<hex>" of kiln.yaml's test block as run (config.Test.Digest).
 	ChecksDigest string `json:"checks_digest,omitempty"`
 	// Attestation is the signed in-toto statement of these results, when kiln.yaml has an
@@ -138,9 +139,12 @@ type Deployment struct {
 	ImageID     string            `json:"image_id"`
 	Outputs     map[string]Output `json:"outputs,omitempty"`
 	At          time.Time         `json:"at"`
-	// StateLineage and StateSerial identify the Terraform state the apply left behind.
+	// StateLineage and StateSerial identify the Terraform state the apply left behind;
+	// StateDigest is the SHA-256 of that state as pulled, which any later write or edit
+	// changes.
 	StateLineage string `json:"state_lineage,omitempty"`
 	StateSerial  int64  `json:"state_serial,omitempty"`
+	StateDigest  string `json:"state_digest,omitempty"`
 }
 
 // Output is one Terraform output. Sensitive outputs never carry a value.

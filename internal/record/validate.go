@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Validate reports the first thing that makes r an invalid record: another schema, an empty
@@ -17,6 +18,15 @@ func (r *Record) Validate() error {
 	}
 	if r.Image.ID == "" {
 		return errors.New("image.id is empty")
+	}
+	// Messages and logs print these fields: a line break or escape in one could forge a line.
+	for _, f := range []struct{ name, value string }{
+		{"image.id", r.Image.ID}, {"image.name", r.Image.Name}, {"image.family", r.Image.Family},
+		{"source.commit", r.Source.Commit}, {"source.ref", r.Source.Ref},
+	} {
+		if i := strings.IndexFunc(f.value, func(c rune) bool { return c < 0x20 || c == 0x7f }); i >= 0 {
+			return fmt.Errorf("%s holds a control character at byte %d", f.name, i)
+		}
 	}
 	if err := r.Tests.validate(); err != nil {
 		return err

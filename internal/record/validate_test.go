@@ -121,3 +121,18 @@ func TestSetDeploymentDoesNotAlias(t *testing.T) {
 		t.Errorf("SetDeployment changed the caller's slice: %+v", orig)
 	}
 }
+
+// TestValidateControlCharacters: a line break or escape in a field kiln prints is refused.
+func TestValidateControlCharacters(t *testing.T) {
+	for _, edit := range []func(r *Record){
+		func(r *Record) { r.Image.Family = "demo-web\nkiln-promote: promoted" },
+		func(r *Record) { r.Image.Name = "web\x1b[2K" },
+		func(r *Record) { r.Source.Commit = "abc\r" },
+	} {
+		r := sample()
+		edit(r)
+		if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("Validate = %v, want a control character refusal", err)
+		}
+	}
+}

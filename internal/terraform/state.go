@@ -3,6 +3,8 @@ package terraform
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -34,6 +36,7 @@ func (t *TF) State(ctx context.Context) (*State, error) {
 type State struct {
 	Lineage   string
 	Serial    int64
+	Digest    string            // "sha256:<hex>" of the state as pulled: any edit changes it
 	Outputs   map[string]Output // sensitive outputs carry no value
 	Resources int               // resource instances
 	strings   map[string]bool
@@ -65,6 +68,8 @@ func ParseState(raw []byte) (*State, error) {
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, fmt.Errorf("decode terraform state: %w", err)
 	}
+	sum := sha256.Sum256(bytes.TrimSpace(raw))
+	s.Digest = "sha256:" + hex.EncodeToString(sum[:])
 	s.Lineage, s.Serial = st.Lineage, st.Serial
 	for name, o := range st.Outputs {
 		if o.Sensitive {

@@ -1,8 +1,12 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,7 +36,7 @@ type gateCase struct {
 // state and the family pointer did not change.
 func TestGateHolds(t *testing.T) {
 	cases := append(append(append(raceCases(), forgeryCases()...), sideDoorCases()...), mismatchCases()...)
-	cases = append(cases, registryCases()...)
+	cases = append(append(cases, registryCases()...), tamperCases()...)
 	if len(cases) < 30 {
 		t.Fatalf("%d cases; the suite promises at least 30", len(cases))
 	}
@@ -159,7 +163,7 @@ func forgeryCases() []gateCase {
 			d := s.decode(s.record()).Deployments[0]
 			s.forge(func(r *record.Record) {
 				r.Tests = &record.Tests{Status: "passed", Passed: 2, Total: 2, ImageID: r.Image.ID, Environment: "dev",
-					Family: "demo-web", StateLineage: d.StateLineage, StateSerial: d.StateSerial,
+					Family: "demo-web", StateLineage: d.StateLineage, StateSerial: d.StateSerial, StateDigest: d.StateDigest,
 					ChecksDigest: testDigest(s), At: time.Now().UTC()}
 			})
 			s.refused("promote", nil, nil, 8, "carry no signed attestation")
@@ -171,7 +175,7 @@ func forgeryCases() []gateCase {
 			d := s.decode(s.record()).Deployments[0]
 			s.forge(func(r *record.Record) {
 				t := *y.Tests
-				t.ImageID, t.StateLineage, t.StateSerial = r.Image.ID, d.StateLineage, d.StateSerial
+				t.ImageID, t.StateLineage, t.StateSerial, t.StateDigest = r.Image.ID, d.StateLineage, d.StateSerial, d.StateDigest
 				r.Tests = &t
 			})
 			s.refused("promote", nil, nil, 8, "the attestation of image", "vouches for image")
@@ -377,4 +381,78 @@ func testDigest(s *scene) string {
 		s.t.Fatal(err)
 	}
 	return cfg.ChecksDigest()
+}
+
+func tamperCases() []gateCase {
+	devState := func(s *scene) string {
+		return filepath.Join(s.dir, "terraform", "terraform.tfstate.d", "dev", "terraform.tfstate")
+	}
+	return []gateCase{
+		{name: "dev state edited to point the checks at a healthy server", signed: true, try: func(s *scene) {
+			s.baked(1)
+			s.must("deploy-dev", nil)
+			s.devOK.Store(false) // the image's service is broken
+			st := readFile(s.t, devState(s))
+			healthy := "127.0.0.1:" + port(s.t, s.world.prod) // lineage and serial kept
+			writeFile(s.t, devState(s), strings.Replace(st, `"value": "127.0.0.1:`+port(s.t, s.dev)+`"`, `"value": "`+healthy+`"`, 1))
+			if readFile(s.t, devState(s)) == st {
+				s.t.Fatal("the state's address output was not found to edit")
+			}
+			s.refused("test", nil, nil, 1, "is not the one kiln-deploy-dev left for image", "written or edited since")
+			s.refused("promote", nil, nil, 8, "has no test results")
+		}},
+		{name: "a master test job handed a feature branch's record", signed: true, try: func(s *scene) {
+			s.baked(2) // baked from another commit than the job's
+			s.must("deploy-dev", nil)
+			s.refused("test", map[string]string{"JENKINS_URL": "http://127.0.0.1:9/", "BRANCH_NAME": "master", "GIT_COMMIT": sha(1),
+				"KILN_SOURCE_SHA": ""}, nil, 1, "the record was baked from commit "+sha(2)+", and this job runs for "+sha(1))
+		}},
+		{name: "signed: rollback to an image tested with an older test block", signed: true, try: func(s *scene) {
+			x := s.tested(1)
+			s.setConfig(strings.Replace(s.template, "attest:\n", "    - name: extra\n      tcp:\n        address: \"{{ .Outputs.address }}\"\nattest:\n", 1))
+			s.tested(2)
+			s.must("promote", nil)
+			id := s.decode(x).Image.ID
+			fam := filepath.Join(s.dir, ".kiln", "images", "families", "demo-web.json")
+			f := readFile(s.t, fam) // forge a promotion of image 1 into the history
+			writeFile(s.t, fam, strings.Replace(f, `"history": [`, `"history": [{"image_id": "`+id+`", "at": "2026-01-01T00:00:00Z"},`, 1))
+			writeFile(s.t, filepath.Join(s.dir, "x.json"), x)
+			s.refused("rollback", nil, []string{"--to", id, "--attestation", "x.json"}, 8, "tested with another test block")
+		}},
+		{name: "family file of another family", try: func(s *scene) {
+			s.tested(1)
+			s.must("promote", nil)
+			fam := filepath.Join(s.dir, ".kiln", "images", "families", "demo-web.json")
+			writeFile(s.t, fam, strings.Replace(readFile(s.t, fam), `"name": "demo-web"`, `"name": "billing"`, 1))
+			s.refused("rollback", nil, nil, 6, "names family \"billing\": the file was replaced")
+		}},
+		{name: "a line break in the record's family", try: func(s *scene) {
+			rec := s.decode(s.tested(1))
+			rec.Image.Family = "demo-web\nkiln-promote: promoted"
+			s.put(rawRecord(s.t, rec)) // digest recomputed by hand, as jq and sha256sum would
+			s.refused("promote", nil, nil, 6, "image.family holds a control character")
+		}},
+	}
+}
+
+// rawRecord encodes r as kiln does, with its digest recomputed, without kiln's validation:
+// what an attacker with jq and sha256sum writes.
+func rawRecord(t *testing.T, r *record.Record) string {
+	t.Helper()
+	marshal := func(indent bool) []byte {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if indent {
+			enc.SetIndent("", "  ")
+		}
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	r.Digest = ""
+	sum := sha256.Sum256(bytes.TrimSuffix(marshal(false), []byte("\n")))
+	r.Digest = "sha256:" + hex.EncodeToString(sum[:])
+	return string(marshal(true))
 }

@@ -37,6 +37,9 @@ func (r *Registry) Family(name string) (*Family, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("read family %s: %w", name, err)
 	}
+	if f.Name != name {
+		return nil, exitcode.New(exitcode.RecordInvalid, "read family %s: %s names family %q: the file was replaced", name, r.familyPath(name), f.Name)
+	}
 	return &f, nil
 }
 

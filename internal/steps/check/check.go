@@ -63,6 +63,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if d.ImageID != rec.Image.ID {
 		return exitcode.New(exitcode.RecordInvalid, "%s: %s runs %s, not the record's image %s", r.Opts.Get("record"), envName, d.ImageID, rec.Image.ID)
 	}
+	if err := ownCommit(r, rec); err != nil {
+		return err
+	}
 	sig, err := signer(r)
 	if err != nil {
 		return err
@@ -80,7 +83,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	rm := remote{cfg: cfg, getenv: r.Env.Getenv, dir: r.Env.Dir, gossFlag: r.Opts.Get("goss")}
-	specs, err := specsFor(cfg.Test.Checks, templateData(rec, envName, outputs(before)), rm)
+	specs, err := specsFor(cfg.Test.Checks, templateData(rec, envName, outputs(r, envName, before)), rm)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
@@ -99,7 +102,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	}
 	t := summarize(results, rec.Image.ID, envName, r.Env.Now().UTC(), r.Opts.Get("junit"))
 	t.Family, t.ChecksDigest = cfg.Image.Family, cfg.ChecksDigest()
-	t.StateLineage, t.StateSerial = before.Lineage, before.Serial
+	t.StateLineage, t.StateSerial, t.StateDigest = before.Lineage, before.Serial, before.Digest
 	if sig != nil {
 		if t.Attestation, err = sign(ctx, sig, rec, t, r.CI.Info().PipelineURL); err != nil {
 			return err
@@ -217,4 +220,21 @@ func writeJUnit(path string, results []checks.Result, started time.Time) error {
 		return fmt.Errorf("junit report: %w", err)
 	}
 	return atomicfile.Write(path, buf.Bytes(), 0o644)
+}
+
+// ownCommit refuses, in a CI job, a record baked from another commit than the one the job
+// runs for (KILN_SOURCE_SHA, else the CI's): kiln-test vouches for the record's source
+// commit, and must not put its signature on a commit another branch's record claims.
+func ownCommit(r *step.Run, rec *record.Record) error {
+	if r.CI.Name() == "local" {
+		return nil
+	}
+	want := r.Env.Getenv("KILN_SOURCE_SHA")
+	if want == "" {
+		want = r.CI.Info().Commit
+	}
+	if want != "" && rec.Source.Commit != want {
+		return refuse("the record was baked from commit %s, and this job runs for %s", rec.Source.Commit, want)
+	}
+	return nil
 }

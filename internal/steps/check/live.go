@@ -57,7 +57,7 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 	switch {
 	case st.Resources == 0:
 		return refuse("%s's Terraform state is empty: nothing is deployed (run kiln-deploy-dev)", env)
-	case d.StateLineage == "":
+	case d.StateLineage == "" || d.StateDigest == "":
 		return refuse("the record's deployment to %s names no Terraform state: deploy it again with this kiln", env)
 	case st.Lineage != d.StateLineage:
 		return refuse("%s's Terraform state (lineage %s) is not the one image %s was deployed to (lineage %s)", env, st.Lineage, id, d.StateLineage)
@@ -71,6 +71,12 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 				return refuse("%s runs image %s besides %s (state serial %d)", env, s, id, st.Serial)
 			}
 		}
+	}
+	// Outputs (the checks' addresses) and resources as kiln-deploy-dev left them: a state
+	// written or edited since, even with its lineage and serial kept, is not what was deployed.
+	if st.Digest != d.StateDigest {
+		return refuse("%s's Terraform state is not the one kiln-deploy-dev left for image %s (serial %d, deployed at %d): "+
+			"it was written or edited since; deploy it again", env, id, st.Serial, d.StateSerial)
 	}
 	return nil
 }
@@ -87,11 +93,9 @@ func unchanged(before, after *terraform.State, id, env string) error {
 	return nil
 }
 
-// outputs converts the live state's outputs for the check templates.
-func outputs(st *terraform.State) map[string]record.Output {
-	out := make(map[string]record.Output, len(st.Outputs))
-	for k, o := range st.Outputs {
-		out[k] = record.Output{Value: o.Value, Sensitive: o.Sensitive}
-	}
-	return out
+// outputs converts the live state's outputs for the check templates: an output that
+// carries a secret is left out, as in the record, so that it cannot reach a check's message
+// or the JUnit report.
+func outputs(r *step.Run, env string, st *terraform.State) map[string]record.Output {
+	return deployment.Outputs(r, env, st.Outputs)
 }

@@ -116,7 +116,11 @@ func TestBound(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, d := liveRecord(tc.id, tc.lin)
-			err := bound(rec, d, tc.st(t), "dev")
+			st := tc.st(t)
+			if tc.lin != "" {
+				d.StateDigest = st.Digest // the deployment left this very state
+			}
+			err := bound(rec, d, st, "dev")
 			if tc.want == "" {
 				if err != nil {
 					t.Errorf("bound = %v, want nil", err)
@@ -196,4 +200,13 @@ func TestUnchanged(t *testing.T) {
 			checkRefusal(t, err, tc.want)
 		})
 	}
+}
+
+// TestBoundEditedState: a state edited since kiln-deploy-dev (an output pointed elsewhere,
+// lineage and serial kept) is not what was deployed.
+func TestBoundEditedState(t *testing.T) {
+	rec, d := liveRecord(liveID, liveLin)
+	d.StateDigest = tfState(t, liveLin, 7, liveID).Digest
+	edited := tfState(t, liveLin, 7, liveID, "127.0.0.1:18082")
+	checkRefusal(t, bound(rec, d, edited, "dev"), "is not the one kiln-deploy-dev left for image "+liveID+" (serial 7, deployed at")
 }

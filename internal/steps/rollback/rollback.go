@@ -41,6 +41,7 @@ func (Step) Flags() []step.Flag {
 		{Name: "to", Env: "KILN_ROLLBACK_TO", Help: "the image id to return to (default: the previous promoted image)"},
 		deployment.PromoteEnvironmentFlag,
 		{Name: "attestation", Env: "KILN_ROLLBACK_ATTESTATION", Help: "the kiln-image.json holding the target image's signed attestation, for registries that keep none"},
+		{Name: "allow-older-checks", Bool: true, Help: "with attest:, return to an image tested with an older test block than kiln.yaml's"},
 		step.DryRun,
 	}
 }
@@ -81,7 +82,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		}
 	}
 	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf}
-	img, err := g.Rollback(ctx, fam, id, att)
+	img, err := g.Rollback(ctx, fam, id, att, r.Opts.Bool("allow-older-checks"))
 	if err != nil {
 		return err
 	}

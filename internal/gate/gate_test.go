@@ -244,7 +244,9 @@ func TestPromotion(t *testing.T) {
 		{name: "lineage mismatch", want: "not bound to its deployment in dev (state lineage other, deployed " + lineage,
 			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Tests.StateLineage = "other" }},
 		{name: "tests against another state digest", want: "ran against another Terraform state of dev",
-			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Tests.StateDigest = "sha256:" + strings.Repeat("1", 64) }},
+			edit: func(_ *testing.T, _ *fixture, rec *record.Record) {
+				rec.Tests.StateDigest = "sha256:" + strings.Repeat("1", 64)
+			}},
 		{name: "no lineage in the tests", want: "(state lineage (none), deployed " + lineage,
 			edit: func(_ *testing.T, _ *fixture, rec *record.Record) { rec.Tests.StateLineage = "" }},
 		{name: "no lineage anywhere", want: "(state lineage (none), deployed (none))",

@@ -36,12 +36,13 @@ ci-tools:
 test-short:
 	go test -short ./...
 
-## fuzz: each fuzz target for FUZZTIME
+## fuzz: each fuzz target for FUZZTIME; minimizing a new input is capped at 2 s, since a long
+## minimization still running at the deadline fails the run ("context deadline exceeded")
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzOutput$$' -fuzztime $(FUZZTIME) ./internal/packer
-	go test -run '^$$' -fuzz '^FuzzSplitArtifactID$$' -fuzztime $(FUZZTIME) ./internal/packer
-	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/record
-	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
+	go test -run '^$$' -fuzz '^FuzzOutput$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/packer
+	go test -run '^$$' -fuzz '^FuzzSplitArtifactID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/packer
+	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/record
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/config
 
 ## lint: gofmt and go vet
 lint:

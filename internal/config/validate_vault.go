@@ -78,10 +78,19 @@ func (c *Config) validateAuth(a VaultAuth) error {
 // validateSecrets checks each mapping, then that no step gets one variable twice.
 func (c *Config) validateSecrets(secrets []Secret) error {
 	given := map[string]string{} // step + "\x00" + target -> the secret that gives it
+	imageVars := map[string]string{}
+	for _, name := range c.EnvironmentNames() {
+		if _, ok := imageVars[c.Environments[name].ImageVar]; !ok {
+			imageVars[c.Environments[name].ImageVar] = name
+		}
+	}
 	for i, s := range secrets {
 		p := index("vault.secrets", i)
 		if err := c.validateSecret(p, s); err != nil {
 			return err
+		}
+		if env, ok := imageVars[s.TFVar]; ok && s.TFVar != "" {
+			return c.errorf(p+".tf_var", "%s.tf_var: %s is environment %s's image variable; kiln sets it", p, s.TFVar, env)
 		}
 		for _, t := range []struct{ key, target string }{
 			{"env", s.Env}, {"env_prefix", s.EnvPrefix}, {"tf_var", s.TFVar},
@@ -138,11 +147,6 @@ func (c *Config) validateSecret(p string, s Secret) error {
 	}
 	if s.TFVar != "" && !identRE.MatchString(s.TFVar) {
 		return c.errorf(p+".tf_var", "%s.tf_var: %q is not a valid Terraform variable name", p, s.TFVar)
-	}
-	for _, name := range c.EnvironmentNames() {
-		if s.TFVar != "" && c.Environments[name].ImageVar == s.TFVar {
-			return c.errorf(p+".tf_var", "%s.tf_var: %s is environment %s's image variable; kiln sets it", p, s.TFVar, name)
-		}
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/kiln-ci/kiln/internal/secrets"
 )
 
 // TransitKey signs and verifies with a key of Vault's transit engine (type ed25519,
@@ -58,7 +60,7 @@ func (k *TransitKey) Sign(ctx context.Context, data []byte) ([]byte, error) {
 	req["key_version"] = info.version
 	sec, err := k.c.Logical().WriteWithContext(ctx, path, req)
 	if err != nil {
-		return nil, fmt.Errorf("sign with %s: %w", path, vaultError(err))
+		return nil, fmt.Errorf("sign with %s: %w", path, secrets.OneLine(err))
 	}
 	s, _ := secretData(sec)["signature"].(string)
 	prefix := "vault:v" + strconv.Itoa(info.version) + ":"
@@ -83,7 +85,7 @@ func (k *TransitKey) Verify(ctx context.Context, data, sig []byte) error {
 	req["signature"] = "vault:v" + strconv.Itoa(info.version) + ":" + base64.StdEncoding.EncodeToString(sig)
 	sec, err := k.c.Logical().WriteWithContext(ctx, path, req)
 	if err != nil {
-		return fmt.Errorf("verify with %s: %w", path, vaultError(err))
+		return fmt.Errorf("verify with %s: %w", path, secrets.OneLine(err))
 	}
 	if valid, _ := secretData(sec)["valid"].(bool); !valid {
 		return fmt.Errorf("verify with %s: signature invalid", path)

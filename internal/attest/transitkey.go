@@ -14,6 +14,8 @@ import (
 	"strconv"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/kiln-ci/kiln/internal/secrets"
 )
 
 // transitInfo is what a transit key's read tells: its type, and one version's public key.
@@ -65,7 +67,7 @@ func readTransitKey(ctx context.Context, c *vaultapi.Client, mount, name string,
 	path := mount + "/keys/" + name
 	sec, err := c.Logical().ReadWithContext(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, vaultError(err))
+		return nil, fmt.Errorf("read %s: %w", path, secrets.OneLine(err))
 	}
 	data := secretData(sec)
 	if data == nil {

@@ -38,16 +38,41 @@ func (c *vaultClient) fail(ctx context.Context, kind opKind, op string, err erro
 		return exitcode.New(exitcode.VaultUnavailable, "vault at %s unreachable: %s: %s",
 			c.addr, op, c.creds.String(err.Error()))
 	}
-	detail := cleanDetail(c.creds.String(strings.Join(re.Errors, "\n")))
+	e := answer(re, c.creds.String)
+	if re.StatusCode == http.StatusForbidden && c.unverified {
+		e.detail += "; the token could not look itself up either: it may be expired or invalid"
+	}
+	return exitcode.Wrap(codeFor(kind, re.StatusCode), fmt.Errorf("vault: %s: %w", op, e))
+}
+
+// answer puts Vault's answer re on one line, its messages passed through redact first.
+func answer(re *api.ResponseError, redact func(string) string) *vaultError {
+	detail := cleanDetail(redact(strings.Join(re.Errors, "\n")))
 	if len(detail) > maxDetail {
 		detail = detail[:maxDetail] + "..."
 	}
-	if re.StatusCode == http.StatusForbidden && c.unverified {
-		detail += "; the token could not look itself up either: it may be expired or invalid"
-	}
-	e := &vaultError{status: re.StatusCode, detail: detail, err: re}
-	return exitcode.Wrap(codeFor(kind, re.StatusCode), fmt.Errorf("vault: %s: %w", op, e))
+	return &vaultError{status: re.StatusCode, detail: detail, err: re}
 }
+
+// OneLine puts the error of a Vault request that kiln makes outside this package (the
+// transit engine) on one line: Vault's messages and the HTTP status for an answer
+// ("permission denied (HTTP 403)"), the api's error underneath for errors.As.
+func OneLine(err error) error {
+	var re *api.ResponseError
+	if errors.As(err, &re) {
+		return answer(re, func(s string) string { return s })
+	}
+	return &lineError{text: strings.Join(strings.Fields(err.Error()), " "), err: err}
+}
+
+// lineError is an error with a one-line message of its own.
+type lineError struct {
+	text string
+	err  error
+}
+
+func (e *lineError) Error() string { return e.text }
+func (e *lineError) Unwrap() error { return e.err }
 
 // multiHeader is the first line of Vault's multi-error text: "1 error occurred:".
 var multiHeader = regexp.MustCompile(`^\d+ errors? occurred:$`)

@@ -24,12 +24,22 @@ var Reserved = []string{
 
 // IsReserved reports whether kiln sets name for some child tool.
 func IsReserved(name string) bool {
+	_, ok := Reserving(name, false)
+	return ok
+}
+
+// Reserving returns the entry of Reserved that name (a variable, or with prefix a prefix
+// every variable of a mapping starts with) would take, if any.
+func Reserving(name string, prefix bool) (string, bool) {
 	for _, r := range Reserved {
-		if name == r || (strings.HasSuffix(r, "_") && strings.HasPrefix(name, r)) {
-			return true
+		switch {
+		case name == r, strings.HasSuffix(r, "_") && strings.HasPrefix(name, r):
+			return r, true
+		case prefix && (strings.HasPrefix(r, name) || strings.HasPrefix(name, r)):
+			return r, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // Build returns a child's environment: inherited (KEY=value lines), overridden by secrets

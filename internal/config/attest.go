@@ -1,14 +1,5 @@
 package config
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"maps"
-	"os"
-	"path/filepath"
-)
-
 // Attest says how kiln-test signs its test attestation and how kiln-promote and
 // kiln-rollback verify it: with a Vault transit key, or with a key pair whose private half
 // only the test job holds.
@@ -70,70 +61,4 @@ func (a *Attest) setDefaults() {
 	if a.Transit != nil {
 		def(&a.Transit.Mount, "transit")
 	}
-}
-
-// Digest is "sha256:<hex>" of the test block as kiln runs it (environment and checks, with
-// defaults applied): kiln-test records it, and promotion refuses tests run with another one.
-func (t Test) Digest() string {
-	type check struct {
-		Check
-		Timeout  string `json:"timeout"`
-		Interval string `json:"interval"`
-	}
-	v := struct {
-		Environment string  `json:"environment"`
-		Checks      []check `json:"checks"`
-	}{Environment: t.Environment}
-	for _, c := range t.Checks {
-		v.Checks = append(v.Checks, check{Check: c, Timeout: c.Timeout.String(), Interval: c.Interval.String()})
-	}
-	b, _ := json.Marshal(v) // plain structs, maps with string keys: cannot fail
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// ChecksDigest is what kiln-test records and promotion compares: Test.Digest, and for each
-// goss check the SHA-256 of its gossfile's content, so that editing a gossfile counts as
-// changing the checks. A gossfile that cannot be read counts as empty (kiln-test fails on it).
-func (c *Config) ChecksDigest() string {
-	d := c.Test.Digest()
-	h := sha256.New()
-	goss := false
-	for _, ch := range c.Test.Checks {
-		if ch.Goss == nil {
-			continue
-		}
-		if !goss {
-			h.Write([]byte(d))
-			goss = true
-		}
-		data, _ := os.ReadFile(c.Path(ch.Goss.Gossfile))
-		sum := sha256.Sum256(data)
-		h.Write([]byte("\n" + ch.Name + " " + hex.EncodeToString(sum[:])))
-	}
-	if !goss {
-		return d
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-// SameTarget reports whether environments a and b deploy into the same Terraform state:
-// the same configuration directory, workspace, backend settings and GitLab state.
-func (c *Config) SameTarget(a, b string) bool {
-	ea, oka := c.Environments[a]
-	eb, okb := c.Environments[b]
-	if !oka || !okb {
-		return false
-	}
-	return c.Path(ea.Terraform) == c.Path(eb.Terraform) && ea.Workspace == eb.Workspace &&
-		ea.GitLabState == eb.GitLabState && maps.Equal(ea.BackendConfig, eb.BackendConfig)
-}
-
-// Exists returns a usage error at the line of key when rel (relative to kiln.yaml) does not
-// exist: a missing packer/ or terraform/ directory is a configuration error in every step.
-func (c *Config) Exists(key, rel string) error {
-	if _, err := os.Stat(c.Path(rel)); err != nil {
-		return c.Errorf(key, "%s does not exist (relative to %s)", rel, filepath.Base(c.File))
-	}
-	return nil
 }

@@ -173,11 +173,8 @@ func (c *Config) validateEnvName(path, name string) error {
 	if strings.HasPrefix(strings.ToUpper(name), "KILN_") {
 		return c.errorf(path, "%s: %q may not start with KILN_, which is kiln's own", path, name)
 	}
-	prefix := strings.HasSuffix(path, ".env_prefix")
-	for _, r := range childenv.Reserved {
-		if name == r || strings.HasSuffix(r, "_") && strings.HasPrefix(name, r) || prefix && (strings.HasPrefix(r, name) || strings.HasPrefix(name, r)) {
-			return c.errorf(path, "%s: %q: kiln sets %s itself for its child tools", path, name, r)
-		}
+	if r, ok := childenv.Reserving(name, strings.HasSuffix(path, ".env_prefix")); ok {
+		return c.errorf(path, "%s: %q: kiln sets %s itself for its child tools", path, name, r)
 	}
 	return nil
 }

@@ -28,3 +28,12 @@ func (r *Run) Lookup(k string) string {
 	}
 	return r.Env.Getenv(k)
 }
+
+// SourceCommit is the commit the job builds: KILN_SOURCE_SHA, else the CI's; "" when neither
+// says. kiln-bake records it, and kiln-test in a CI job vouches only for a record of it.
+func (r *Run) SourceCommit() string {
+	if v := r.Env.Getenv("KILN_SOURCE_SHA"); v != "" {
+		return v
+	}
+	return r.CI.Info().Commit
+}

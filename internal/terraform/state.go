@@ -88,7 +88,7 @@ func ParseState(raw []byte) (*State, error) {
 			if k, ok := in.IndexKey.(string); ok {
 				s.strings[k] = true
 			}
-			if err := collectStrings(in.Attributes, s.strings); err != nil {
+			if err := WalkStrings(in.Attributes, func(v string) { s.strings[v] = true }); err != nil {
 				return nil, fmt.Errorf("decode terraform state: %w", err)
 			}
 		}
@@ -107,11 +107,6 @@ func (s *State) Strings() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// collectStrings adds every string inside a JSON value to set.
-func collectStrings(raw json.RawMessage, set map[string]bool) error {
-	return WalkStrings(raw, func(s string) { set[s] = true })
 }
 
 // WalkStrings calls f for every string inside a JSON value, in a stable order (map keys

@@ -19,10 +19,7 @@ import (
 // else git in kiln.yaml's directory.
 func source(ctx context.Context, r *step.Run) (record.Source, error) {
 	info := r.CI.Info()
-	src := record.Source{Repo: info.Repo, Commit: info.Commit, Ref: info.Ref, PipelineURL: info.PipelineURL}
-	if v := r.Env.Getenv("KILN_SOURCE_SHA"); v != "" {
-		src.Commit = v
-	}
+	src := record.Source{Repo: info.Repo, Commit: r.SourceCommit(), Ref: info.Ref, PipelineURL: info.PipelineURL}
 	if v := r.Env.Getenv("KILN_SOURCE_REF"); v != "" {
 		src.Ref = v
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/atomicfile"
 	"github.com/kiln-ci/kiln/internal/checks"
 	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/step"
@@ -83,7 +84,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	rm := remote{cfg: cfg, getenv: r.Env.Getenv, dir: r.Env.Dir, gossFlag: r.Opts.Get("goss")}
-	specs, err := specsFor(cfg.Test.Checks, templateData(rec, envName, outputs(r, envName, before)), rm)
+	specs, err := specsFor(cfg.Test.Checks, templateData(rec, envName, deployment.Outputs(r, envName, before.Outputs)), rm)
 	if err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
@@ -229,11 +230,7 @@ func ownCommit(r *step.Run, rec *record.Record) error {
 	if r.CI.Name() == "local" {
 		return nil
 	}
-	want := r.Env.Getenv("KILN_SOURCE_SHA")
-	if want == "" {
-		want = r.CI.Info().Commit
-	}
-	if want != "" && rec.Source.Commit != want {
+	if want := r.SourceCommit(); want != "" && rec.Source.Commit != want {
 		return refuse("the record was baked from commit %s, and this job runs for %s", rec.Source.Commit, want)
 	}
 	return nil

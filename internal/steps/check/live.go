@@ -61,7 +61,7 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 		return refuse("the record's deployment to %s names no Terraform state: deploy it again with this kiln", env)
 	case st.Lineage != d.StateLineage:
 		return refuse("%s's Terraform state (lineage %s) is not the one image %s was deployed to (lineage %s)", env, st.Lineage, id, d.StateLineage)
-	case !runs(st, id):
+	case !st.NamesImage(id):
 		return refuse("%s runs another image than %s (state serial %d): it was redeployed since kiln-deploy-dev, "+
 			"or no resource of its configuration keeps the image id", env, id, st.Serial)
 	}
@@ -81,21 +81,11 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 	return nil
 }
 
-// runs reports whether a resource of st names image id (terraform.State.NamesImage).
-func runs(st *terraform.State, id string) bool { return st.NamesImage(id) }
-
 // unchanged checks that nothing was applied to the environment while the checks ran.
 func unchanged(before, after *terraform.State, id, env string) error {
-	if after.Lineage != before.Lineage || after.Serial != before.Serial || !runs(after, id) {
+	if after.Lineage != before.Lineage || after.Serial != before.Serial || !after.NamesImage(id) {
 		return refuse("%s's Terraform state changed while the checks ran (serial %d, now %d): "+
 			"another deployment raced the tests; nothing was recorded as passed", env, before.Serial, after.Serial)
 	}
 	return nil
-}
-
-// outputs converts the live state's outputs for the check templates: an output that
-// carries a secret is left out, as in the record, so that it cannot reach a check's message
-// or the JUnit report.
-func outputs(r *step.Run, env string, st *terraform.State) map[string]record.Output {
-	return deployment.Outputs(r, env, st.Outputs)
 }

@@ -154,8 +154,8 @@ func TestRuns(t *testing.T) {
 		{"substring", gcpID, []string{"x" + gcpID + "x"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := runs(tfState(t, liveLin, 1, tc.strs...), tc.id); got != tc.want {
-				t.Errorf("runs(%q, %s) = %v, want %v", tc.strs, tc.id, got, tc.want)
+			if got := tfState(t, liveLin, 1, tc.strs...).NamesImage(tc.id); got != tc.want {
+				t.Errorf("NamesImage(%q, %s) = %v, want %v", tc.strs, tc.id, got, tc.want)
 			}
 		})
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/privdir"
+	"github.com/kiln-ci/kiln/internal/supervise"
 	"github.com/kiln-ci/kiln/internal/syncio"
 )
 
@@ -121,7 +122,12 @@ func (r *Runner) Run(ctx context.Context, t Template, args []string, stdout io.W
 	}
 	defer cleanup()
 	defer removeCrashLog(dir, log)()
-	cmd := exec.CommandContext(ctx, r.Exec, args...)
+	// Packer runs under kiln's supervisor, which stops it (and its build VM) if kiln is killed.
+	exe, supervisor := supervise.Command(r.Exec, r.StopTimeout, os.TempDir())
+	for k, v := range supervisor {
+		env[k] = v
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = dir
 	cmd.Env = envList(env)
 	// os/exec copies stdout and stderr in two goroutines, and both usually end in the log.

@@ -49,7 +49,11 @@ func (t *TF) detached(ctx context.Context, f func(context.Context) error) error 
 
 // interrupt signals Terraform's processes until done is closed.
 func (t *TF) interrupt(done <-chan struct{}) {
-	exe := resolve(t.o.Exec)
+	exe := t.exe
+	if exe == "" {
+		exe = t.o.Exec
+	}
+	exe = resolve(exe)
 	killAfter := int((t.o.StopTimeout + pollInterval - 1) / pollInterval) // in ticks
 	signalled := map[int]int{}                                            // pid -> tick of its SIGINT
 	tick := time.NewTicker(pollInterval)

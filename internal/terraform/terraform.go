@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
 
+	"github.com/kiln-ci/kiln/internal/supervise"
 	"github.com/kiln-ci/kiln/internal/syncio"
 )
 
@@ -36,18 +37,24 @@ type Options struct {
 
 // TF is a Terraform working directory ready to run commands.
 type TF struct {
-	o  Options
-	tf *tfexec.Terraform
+	o   Options
+	tf  *tfexec.Terraform
+	exe string // what runs as Terraform: kiln's supervisor, or Terraform itself
 }
 
 // New prepares Terraform for o; it runs nothing yet.
 func New(o Options) (*TF, error) {
-	tf, err := tfexec.NewTerraform(o.Dir, o.Exec)
+	// Terraform runs under kiln's supervisor, which stops it gracefully if kiln is killed.
+	exe, supervisor := supervise.Command(o.Exec, o.StopTimeout, os.TempDir())
+	tf, err := tfexec.NewTerraform(o.Dir, exe)
 	if err != nil {
 		return nil, fmt.Errorf("terraform in %s: %w", o.Dir, err)
 	}
 	env := map[string]string{}
 	for k, v := range o.Env {
+		env[k] = v
+	}
+	for k, v := range supervisor {
 		env[k] = v
 	}
 	if o.DataDir != "" {
@@ -65,7 +72,7 @@ func New(o Options) (*TF, error) {
 	if o.LockTimeout == "" {
 		o.LockTimeout = "0s"
 	}
-	return &TF{o: o, tf: tf}, nil
+	return &TF{o: o, tf: tf, exe: exe}, nil
 }
 
 // show sends Terraform's stdout to the log for the commands people read (init, plan,

@@ -103,6 +103,10 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 	}
 	d := &record.Deployment{Environment: name, Workspace: t.Env.Workspace, ImageID: img.ID, At: r.Env.Now().UTC(),
 		Outputs: Outputs(r, name, st.Outputs), StateLineage: st.Lineage, StateSerial: st.Serial, StateDigest: st.Digest}
+	if name != r.Config.Promote.Environment {
+		// A dev environment lives for the run's TTL; kiln-sweep destroys it after that.
+		d.Expires = d.At.Add(r.Owner.Expires.Sub(r.Owner.Created))
+	}
 	return Result{Changed: changes, Deployment: d}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/childenv"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/owner"
 	"github.com/kiln-ci/kiln/internal/privdir"
 	"github.com/kiln-ci/kiln/internal/terraform"
 	"github.com/kiln-ci/kiln/internal/tools"
@@ -44,6 +45,7 @@ type Target struct {
 	Env  config.Environment
 	*terraform.TF
 	private string
+	unclaim func()
 }
 
 // Image is what Terraform gets of the image: ID as the image variable and KILN_IMAGE_ID,
@@ -81,7 +83,8 @@ func open(ctx context.Context, o Options, name string, img Image, offline bool) 
 	}
 	if offline {
 		err = t.Init(ctx, false)
-	} else {
+	} else if t.unclaim, err = owner.Stake(name, o.Config.Dir, t.Env.Workspace); err == nil {
+		// The claim lets kiln-sweep prove a lock's holder dead if this run is killed.
 		_, err = t.InitOnce(ctx)
 	}
 	if err != nil {
@@ -194,6 +197,9 @@ func (t *Target) PlanFile() string { return filepath.Join(t.private, "kiln.tfpla
 func (t *Target) Close() {
 	if t.private != "" {
 		os.RemoveAll(t.private)
+	}
+	if t.unclaim != nil {
+		t.unclaim()
 	}
 }
 

@@ -145,6 +145,9 @@ type Deployment struct {
 	StateLineage string `json:"state_lineage,omitempty"`
 	StateSerial  int64  `json:"state_serial,omitempty"`
 	StateDigest  string `json:"state_digest,omitempty"`
+	// Expires is when a dev environment's TTL (KILN_TTL) ends and kiln-sweep may destroy it;
+	// zero for the promote environment.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Output is one Terraform output. Sensitive outputs never carry a value.

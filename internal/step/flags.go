@@ -28,6 +28,7 @@ var commonFlags = []Flag{
 	{Name: "terraform", Env: "KILN_TERRAFORM", Help: "terraform binary (default: .tools/bin/terraform, then PATH, then a pinned download)"},
 	{Name: "packer", Env: "KILN_PACKER", Help: "packer binary (default: .tools/bin/packer, then PATH, then a pinned download)"},
 	{Name: "stop-timeout", Env: "KILN_STOP_TIMEOUT", Default: "60s", Help: "on SIGINT/SIGTERM, how long the child tool gets to stop before it is killed"},
+	{Name: "ttl", Env: "KILN_TTL", Default: "6h", Help: "how long what this run starts (build VMs, a dev environment) may live before kiln-sweep removes it"},
 }
 
 // commonEnv lists, for --help, the variables every step reads besides its flags'.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -17,6 +18,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/ci"
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/owner"
 	"github.com/kiln-ci/kiln/internal/privdir"
 	"github.com/kiln-ci/kiln/internal/redact"
 	"github.com/kiln-ci/kiln/internal/version"
@@ -55,6 +57,8 @@ type Run struct {
 	TFVars map[string]string
 	// StopTimeout is how long a child tool gets to stop after SIGINT.
 	StopTimeout time.Duration
+	// Owner labels what the run starts (see internal/owner); Owner.Expires is its TTL's end.
+	Owner owner.Run
 	// Vault is the client logged in for the step, when it uses Vault itself (transit); nil
 	// otherwise. Its token is revoked when the step ends.
 	Vault *api.Client
@@ -133,6 +137,10 @@ func execute(ctx context.Context, env Env, s Step, opts Options, binary string, 
 	if err != nil || stop < 0 {
 		return exitcode.New(exitcode.Usage, "%s: want a duration such as 60s", opts.Given("stop-timeout"))
 	}
+	ttl, err := time.ParseDuration(opts.Get("ttl"))
+	if err != nil || ttl <= 0 {
+		return exitcode.New(exitcode.Usage, "%s: want a positive duration such as 6h", opts.Given("ttl"))
+	}
 	r := &Run{Env: env, Opts: opts, Log: stderr, Out: stdout, StopTimeout: stop, binary: binary,
 		ChildEnv: map[string]string{}, TFVars: map[string]string{}, red: red}
 	cfgPath := r.Path(opts.Get("config"))
@@ -141,9 +149,12 @@ func execute(ctx context.Context, env Env, s Step, opts Options, binary string, 
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	r.CI = ci.Detect(env.Getenv, env.Stdout)
+	r.Owner = owner.Start(s.Name(), pipelineID(r.CI), ttl)
 	// A run killed with SIGKILL could not remove its private directories (secrets in 0600
 	// files): remove those of kiln runs that no longer exist before this one starts.
-	if n, _ := privdir.Sweep(""); n > 0 {
+	if _, own := s.(interface{ SweepsItself() }); own {
+		// kiln-sweep lists them, and removes them only with --apply.
+	} else if n, _ := privdir.Sweep(""); n > 0 {
 		r.Logf("removed %d private temporary director%s left by killed kiln runs", n, map[bool]string{true: "y", false: "ies"}[n == 1])
 	}
 	closeSecrets, err := openSecrets(ctx, r, s.Name(), red)
@@ -179,4 +190,14 @@ func interruptMessage(err error) string {
 		return "the child tool was stopped; nothing was recorded"
 	}
 	return oneLine(err.Error())
+}
+
+// pipelineID names the CI's pipeline, run or build for owner labels: the CI's name and the
+// last element of its URL ("gitlab-81234"); "" outside CI.
+func pipelineID(p ci.Provider) string {
+	u := strings.TrimRight(p.Info().PipelineURL, "/")
+	if u == "" || p.Name() == "local" {
+		return ""
+	}
+	return p.Name() + "-" + u[strings.LastIndexByte(u, '/')+1:]
 }

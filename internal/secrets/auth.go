@@ -187,6 +187,7 @@ func loginWrite(ctx context.Context, c *vaultClient, a Auth, body map[string]any
 	}
 	c.creds.Add(sec.Auth.ClientToken)
 	c.api.SetToken(sec.Auth.ClientToken)
+	c.login = sec
 	return true, sec.Auth.Accessor, nil
 }
 

@@ -36,6 +36,8 @@ type vaultClient struct {
 	unverified bool
 	// who names the login in messages about reads: "auth/jwt role kiln-ci".
 	who string
+	// login is Vault's answer to kiln's own login (nil for a given token), for renewal.
+	login *api.Secret
 }
 
 // newClient builds a client from the config and VAULT_* variables given by getenv. It does

@@ -110,6 +110,7 @@ func (s *Session) read(ctx context.Context, m Mapping) (string, map[string]any, 
 	}
 	if sec != nil && sec.LeaseID != "" {
 		s.leases = append(s.leases, sec.LeaseID)
+		s.keepLeaseAlive(sec)
 	}
 	data := map[string]any(nil)
 	if sec != nil {

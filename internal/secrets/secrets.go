@@ -10,6 +10,10 @@
 // or a secret value. Transient errors (connection errors, 412, 429, 5xx but a sealed 503)
 // are retried a bounded number of times by the api client.
 //
+// Renewal: while the step runs, the token kiln logged in for and the renewable leases it
+// created are renewed (api.LifetimeWatcher), up to their max TTL; a token given through
+// VAULT_TOKEN is not. Close stops renewing before it revokes.
+//
 // Revocation: a token kiln logged in for (approle, jwt, github, jwt_file) is revoked by
 // Close, and with it every lease it created. A token given through VAULT_TOKEN belongs to
 // the pipeline and is not revoked; the leases kiln created with it are, which needs
@@ -19,6 +23,7 @@ package secrets
 import (
 	"context"
 	"io"
+	"sync"
 )
 
 // Config is the vault: block of kiln.yaml (internal/config converts its own type into it).
@@ -124,4 +129,7 @@ type Session struct {
 	dir      string   // the 0700 directory of File secrets, once created
 	log      io.Writer
 	closed   bool
+
+	renew *renewals  // the watchers renewing the token and leases, once one started
+	logMu sync.Mutex // log is written from the watchers' goroutines too
 }

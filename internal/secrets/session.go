@@ -63,6 +63,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	s.logf("logged in to %s with %s (token accessor %s)", c.addr, describe(cfg.Auth), s.Accessor)
+	s.keepTokenAlive()
 	for _, m := range ms {
 		if err = s.fetch(ctx, m); err != nil {
 			break
@@ -97,15 +98,16 @@ func targets(m Mapping) []string {
 	return out
 }
 
-// Close revokes the leases the session created and, when kiln logged in for it, its
-// token; then it removes the secret files. A token given through VAULT_TOKEN belongs to
-// the pipeline and is not revoked. Close uses its own short timeout, so it works after the
-// step's context is cancelled; it is safe to call more than once.
+// Close stops renewing, revokes the leases the session created and, when kiln logged in
+// for it, its token; then it removes the secret files. A token given through VAULT_TOKEN
+// belongs to the pipeline and is not revoked. Close uses its own short timeout, so it
+// works after the step's context is cancelled; it is safe to call more than once.
 func (s *Session) Close(ctx context.Context) error {
 	if s == nil || s.closed {
 		return nil
 	}
 	s.closed = true
+	s.stopRenewals()
 	errs := []error{s.removeFiles()}
 	if s.client == nil {
 		return errors.Join(errs...)
@@ -176,6 +178,9 @@ func (s *Session) removeFiles() error {
 	return nil
 }
 
+// logf writes one line to the log; the renewal watchers write from their goroutines.
 func (s *Session) logf(format string, args ...any) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	fmt.Fprintf(s.log, "vault: "+format+"\n", args...)
 }

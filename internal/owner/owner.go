@@ -74,7 +74,8 @@ func Current() Run {
 // (lower case letters, digits, '-' and '_'; at most 63 characters).
 func (r Run) Labels() map[string]string {
 	l := map[string]string{
-		"kiln-run":     labelValue(r.Host + "-" + r.ID),
+		"kiln-host":    labelValue(r.Host),
+		"kiln-run":     labelValue(r.ID),
 		"kiln-step":    labelValue(r.Step),
 		"kiln-created": strconv.FormatInt(r.Created.Unix(), 10),
 		"kiln-expires": strconv.FormatInt(r.Expires.Unix(), 10),

@@ -90,6 +90,17 @@ type Image struct {
 	Refs []string
 }
 
+// OwnedInstance is an instance that a kiln tool started (a Packer build VM, a dev
+// environment's instance), found by the owner labels it carries (AWS tags, GCP labels):
+// kiln-run, kiln-step, kiln-created, kiln-expires and, in CI, kiln-pipeline.
+type OwnedInstance struct {
+	ID      string            // what the cloud calls it: i-0abc... on AWS, the numeric id on GCP
+	Name    string            // the Name tag on AWS, the instance name on GCP
+	Zone    string            // the availability zone (AWS) or zone (GCP)
+	Labels  map[string]string // every tag or label, owner labels included
+	Created time.Time         // the launch (AWS) or creation (GCP) time the API reports
+}
+
 // Promotion is one move of a family pointer.
 type Promotion struct {
 	ImageID     string    `json:"image_id"`

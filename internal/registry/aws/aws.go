@@ -12,6 +12,9 @@
 // In use are the AMIs of instances that are not terminated, of every version of every
 // launch template (an auto scaling group's launch template is one of them; resolve:ssm:
 // references are resolved) and of every launch configuration.
+//
+// The instances kiln's tools start carry the kiln-run tag; OwnedInstances lists those not
+// terminated and TerminateInstances ends them, for kiln-sweep.
 package aws
 
 import (

@@ -8,6 +8,9 @@
 //
 // In use are the images of attached disks (instances), of instance templates, and of
 // the templates that managed instance groups run.
+//
+// The instances kiln's tools start carry the kiln-run label; OwnedInstances lists them and
+// TerminateInstances deletes them, for kiln-sweep.
 package gcp
 
 import (
@@ -80,13 +83,19 @@ func New(ctx context.Context, o Options) (*Registry, error) {
 // Type is "gcp".
 func (r *Registry) Type() string { return "gcp" }
 
-// wait waits for a global operation to finish and returns its error, if any.
+// wait waits for a global or zonal operation to finish and returns its error, if any.
 func (r *Registry) wait(ctx context.Context, op *compute.Operation, what string) error {
 	for op.Status != "DONE" {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		next, err := r.svc.GlobalOperations.Wait(r.project, op.Name).Context(ctx).Do()
+		var next *compute.Operation
+		var err error
+		if op.Zone != "" {
+			next, err = r.svc.ZoneOperations.Wait(r.project, lastPart(op.Zone), op.Name).Context(ctx).Do()
+		} else {
+			next, err = r.svc.GlobalOperations.Wait(r.project, op.Name).Context(ctx).Do()
+		}
 		if err != nil {
 			return fmt.Errorf("%s: wait for operation %s: %w", what, op.Name, err)
 		}

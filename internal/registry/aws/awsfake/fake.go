@@ -2,7 +2,8 @@
 // documented, served by httptest on 127.0.0.1: the EC2 Query API (form-encoded requests,
 // XML responses: DescribeImages with tag filters and paging, CreateTags, DeleteTags,
 // EnableImageDeprecation, DisableImageDeprecation, DisableImage, EnableImage,
-// DeregisterImage, DeleteSnapshot, DescribeInstances, DescribeLaunchTemplates,
+// DeregisterImage, DeleteSnapshot, DescribeInstances with image-id, instance-state-name,
+// tag-key and tag:KEY filters and paging, TerminateInstances, DescribeLaunchTemplates,
 // DescribeLaunchTemplateVersions), the Auto Scaling Query API
 // (DescribeLaunchConfigurations) and the SSM JSON API (GetParameter, PutParameter,
 // GetParameterHistory). It counts calls, can add latency, and can make an action fail.
@@ -38,7 +39,7 @@ type Fake struct {
 	mu        sync.Mutex
 	images    map[string]*Image
 	snapshots map[string]bool
-	instances map[string]string   // instance id -> AMI
+	instances map[string]*Instance
 	templates map[string]template // launch template id -> template
 	configs   map[string]string   // launch configuration -> AMI
 	params    map[string][]param
@@ -66,7 +67,7 @@ type failure struct {
 
 // New starts a fake; it stops when t's test ends.
 func New(t interface{ Cleanup(func()) }) *Fake {
-	f := &Fake{PageSize: 1000, images: map[string]*Image{}, snapshots: map[string]bool{}, instances: map[string]string{},
+	f := &Fake{PageSize: 1000, images: map[string]*Image{}, snapshots: map[string]bool{}, instances: map[string]*Instance{},
 		templates: map[string]template{}, configs: map[string]string{}, params: map[string][]param{},
 		calls: map[string]int{}, fail: map[string]failure{}, clock: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -116,18 +117,17 @@ func (f *Fake) Snapshot(id string) bool {
 	return f.snapshots[id]
 }
 
-// RunInstance starts instance id from ami; TerminateInstance ends it.
-func (f *Fake) RunInstance(id, ami string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.instances[id] = ami
-}
+// RunInstance starts instance id from ami, running and untagged; TerminateInstance ends it.
+func (f *Fake) RunInstance(id, ami string) { f.AddInstance(Instance{ID: id, AMI: ami}) }
 
-// TerminateInstance terminates instance id.
+// TerminateInstance terminates instance id; like EC2, the fake keeps listing it, as
+// terminated.
 func (f *Fake) TerminateInstance(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.instances, id)
+	if in, ok := f.instances[id]; ok {
+		in.State = "terminated"
+	}
 }
 
 // AddTemplateVersion adds a version with imageID (an AMI or resolve:ssm:NAME) to launch

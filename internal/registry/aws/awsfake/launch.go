@@ -7,46 +7,6 @@ import (
 	"strings"
 )
 
-func (f *Fake) describeInstances(w http.ResponseWriter, q request) {
-	filters := q.filters()
-	for name, values := range filters {
-		if len(values) > 200 {
-			queryError(w, http.StatusBadRequest, "FilterLimitExceeded", "The maximum number of filter values specified on a single call is 200")
-			return
-		}
-		if name != "image-id" && name != "instance-state-name" {
-			queryError(w, http.StatusBadRequest, "InvalidParameterValue", "the fake does not filter instances by "+name)
-			return
-		}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var keys []string
-	for _, id := range sortedKeys(f.instances) {
-		if amis, ok := filters["image-id"]; ok && !contains(amis, f.instances[id]) {
-			continue
-		}
-		if states, ok := filters["instance-state-name"]; ok && !contains(states, "running") {
-			continue
-		}
-		keys = append(keys, id)
-	}
-	max, _ := strconv.Atoi(q.form.Get("MaxResults"))
-	items, next := page(keys, q.form.Get("NextToken"), max, f.PageSize)
-	var b strings.Builder
-	b.WriteString("<reservationSet>")
-	for _, id := range items {
-		fmt.Fprintf(&b, "<item><reservationId>r-%s</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet><item>"+
-			"<instanceId>%s</instanceId><imageId>%s</imageId><instanceState><code>16</code><name>running</name></instanceState>"+
-			"<instanceType>t3.micro</instanceType></item></instancesSet></item>", esc(strings.TrimPrefix(id, "i-")), esc(id), esc(f.instances[id]))
-	}
-	b.WriteString("</reservationSet>")
-	if next != "" {
-		b.WriteString("<nextToken>" + next + "</nextToken>")
-	}
-	respond(w, q.action, b.String())
-}
-
 func (f *Fake) describeTemplates(w http.ResponseWriter, q request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -79,7 +79,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		"DescribeImages": f.describeImages, "CreateTags": f.createTags, "DeleteTags": f.deleteTags,
 		"EnableImageDeprecation": f.enableDeprecation, "DisableImageDeprecation": f.disableDeprecation,
 		"DisableImage": f.disableImage, "EnableImage": f.enableImage, "DeregisterImage": f.deregister,
-		"DeleteSnapshot": f.deleteSnapshot, "DescribeInstances": f.describeInstances,
+		"DeleteSnapshot": f.deleteSnapshot, "DescribeInstances": f.describeInstances, "TerminateInstances": f.terminateInstances,
 		"DescribeLaunchTemplates": f.describeTemplates, "DescribeLaunchTemplateVersions": f.describeVersions,
 	}[q.action]
 	if !ok || form.Get("Version") != "2016-11-15" {

@@ -1,8 +1,9 @@
 // Package gcpfake is a fake of the parts of the Compute Engine API (compute/v1 JSON over
 // HTTP, as documented) that kiln's gcp registry calls, served by httptest on 127.0.0.1:
 // images (list with a family filter and paging, get, deprecate, setLabels, delete), global
-// operations, and the aggregated lists of disks, instance templates and instance group
-// managers. It counts calls, can add latency, and can fail a chosen call.
+// operations, instances (delete) and zone operations, and the aggregated lists of
+// instances, disks, instance templates and instance group managers (paged, with
+// labels.KEY:* filters). It counts calls, can add latency, and can fail a chosen call.
 package gcpfake
 
 import (
@@ -38,19 +39,25 @@ type Fake struct {
 	PageSize int           // the most items one page holds (the API allows 500)
 	Latency  time.Duration // added to every request
 	Token    string        // when set, requests must carry "Authorization: Bearer <Token>"
+	// PendingOperations makes instances.delete answer with a RUNNING operation that is
+	// DONE at its first wait, as slow operations do; the instance is gone at once.
+	PendingOperations bool
 
-	server *httptest.Server
-	mu     sync.Mutex
-	images map[string]*Image
-	disks  map[string]disk     // name -> disk
-	tmpls  map[string][]string // template name -> image names
-	groups map[string]string   // group name -> template name
-	calls  map[string]int
-	fail   map[string]failure
-	ops    int
+	server  *httptest.Server
+	mu      sync.Mutex
+	images  map[string]*Image
+	disks   map[string]disk           // name -> disk
+	vms     map[string]*Instance      // zone/name -> instance
+	zoneOps map[string]map[string]any // zone/name -> a zone operation
+	tmpls   map[string][]string       // template name -> image names
+	groups  map[string]string         // group name -> template name
+	calls   map[string]int
+	fail    map[string]failure
+	ops     int
+	vmSeq   uint64
 }
 
-type disk struct{ image, instance string }
+type disk struct{ image, instance, zone string }
 
 type failure struct {
 	nth, code int
@@ -59,6 +66,7 @@ type failure struct {
 // New starts a fake for project; it stops when t's test ends.
 func New(t interface{ Cleanup(func()) }, project string) *Fake {
 	f := &Fake{Project: project, PageSize: 500, images: map[string]*Image{}, disks: map[string]disk{},
+		vms: map[string]*Instance{}, zoneOps: map[string]map[string]any{},
 		tmpls: map[string][]string{}, groups: map[string]string{}, calls: map[string]int{}, fail: map[string]failure{}}
 	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.server.Close)
@@ -105,26 +113,24 @@ func (f *Fake) Images() []string {
 	return out
 }
 
-// AddInstance starts an instance whose boot disk was made from image; RemoveInstance
-// deletes it and its disk.
+// AddInstance starts an unlabelled instance in us-central1-a whose boot disk (instance-boot)
+// was made from image; RemoveInstance deletes it and its disk.
 func (f *Fake) AddInstance(instance, image string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.disks[instance+"-boot"] = disk{image: image, instance: instance}
+	f.CreateInstance(Instance{Name: instance, Image: image})
 }
 
-// RemoveInstance deletes an instance and its boot disk.
+// RemoveInstance deletes an instance of us-central1-a and its boot disk.
 func (f *Fake) RemoveInstance(instance string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.disks, instance+"-boot")
+	f.deleteInstanceLocked(zone, instance)
 }
 
 // AddDetachedDisk adds a disk made from image that no instance uses.
 func (f *Fake) AddDetachedDisk(name, image string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.disks[name] = disk{image: image}
+	f.disks[name] = disk{image: image, zone: zone}
 }
 
 // SetTemplate creates or replaces an instance template booting from images; nil images
@@ -152,7 +158,8 @@ func (f *Fake) SetGroup(name, template string) {
 
 // FailAt makes the nth call (from now, 1-based) of op fail with the HTTP status code. The
 // ops are images.list, images.get, images.deprecate, images.setLabels, images.delete,
-// operations.wait, disks.aggregatedList, instanceTemplates.aggregatedList and
+// operations.wait, instances.delete, zoneOperations.wait, instances.aggregatedList,
+// disks.aggregatedList, instanceTemplates.aggregatedList and
 // instanceGroupManagers.aggregatedList.
 func (f *Fake) FailAt(op string, nth, code int) {
 	f.mu.Lock()

@@ -13,7 +13,9 @@ import (
 var (
 	imagesPath = regexp.MustCompile(`^/compute/v1/projects/([^/]+)/global/images(?:/([^/]+))?(?:/(deprecate|setLabels))?$`)
 	waitPath   = regexp.MustCompile(`^/compute/v1/projects/([^/]+)/global/operations/([^/]+)/wait$`)
-	aggPath    = regexp.MustCompile(`^/compute/v1/projects/([^/]+)/aggregated/(disks|instanceTemplates|instanceGroupManagers)$`)
+	aggPath    = regexp.MustCompile(`^/compute/v1/projects/([^/]+)/aggregated/(instances|disks|instanceTemplates|instanceGroupManagers)$`)
+	vmPath     = regexp.MustCompile(`^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)$`)
+	zoneWait   = regexp.MustCompile(`^/compute/v1/projects/([^/]+)/zones/([^/]+)/operations/([^/]+)/wait$`)
 	familyEq   = regexp.MustCompile(`^\s*family\s*=\s*"?([a-z0-9-]+)"?\s*$`)
 )
 
@@ -64,6 +66,12 @@ func (f *Fake) route(r *http.Request) (string, string, http.HandlerFunc) {
 	}
 	if m := waitPath.FindStringSubmatch(p); m != nil && r.Method == http.MethodPost {
 		return "operations.wait", m[1], func(w http.ResponseWriter, r *http.Request) { writeJSON(w, f.operation("wait", m[2])) }
+	}
+	if m := vmPath.FindStringSubmatch(p); m != nil && r.Method == http.MethodDelete {
+		return "instances.delete", m[1], func(w http.ResponseWriter, r *http.Request) { f.deleteInstance(w, m[2], m[3]) }
+	}
+	if m := zoneWait.FindStringSubmatch(p); m != nil && r.Method == http.MethodPost {
+		return "zoneOperations.wait", m[1], func(w http.ResponseWriter, r *http.Request) { f.waitZone(w, m[2], m[3]) }
 	}
 	if m := aggPath.FindStringSubmatch(p); m != nil && r.Method == http.MethodGet {
 		return m[2] + ".aggregatedList", m[1], func(w http.ResponseWriter, r *http.Request) { f.aggregated(w, r, m[2]) }

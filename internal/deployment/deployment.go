@@ -7,6 +7,7 @@ package deployment
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/atomicfile"
@@ -175,4 +176,13 @@ func ImageVarDeclared(cfg *config.Config, name string) error {
 	}
 	return cfg.Errorf("environments."+name+".image_var", "%s declares no variable %q, so Terraform would never receive the image "+
 		"(add variable %q { type = string } to it, or set image_var to the variable that takes the image id)", env.Terraform, env.ImageVar, env.ImageVar)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

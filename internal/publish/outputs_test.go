@@ -1,4 +1,4 @@
-package deployment
+package publish
 
 import (
 	"encoding/json"

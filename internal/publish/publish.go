@@ -1,6 +1,6 @@
 // Package publish hands a step's result to the next stage: it writes the record
-// (kiln-image.json) atomically, merges its variables into kiln.env, and gives the same
-// values to the CI as outputs and a step summary.
+// (kiln-image.json) atomically, writes kiln.env from it, and gives the same values to the
+// CI as outputs and a step summary.
 package publish
 
 import (
@@ -22,19 +22,16 @@ type Target struct {
 	Warn func(format string, args ...any)
 }
 
-// Write writes rec atomically, merges its variables and extra into kiln.env, and hands the
-// same values to the CI as outputs (GitHub: image-id, image-name, ...). What kiln.env says
-// about an earlier image (its test status, promotion and outputs) is removed.
+// Write writes rec atomically, writes kiln.env anew from rec alone (never merged with what
+// it said before, which may be about another image), and hands the same values to the CI
+// as outputs (GitHub: image-id, image-name, ...).
 //
-// extra holds optional variables (Terraform outputs): those that would take kiln.env past
-// GitLab's dotenv limits are left out with a warning (the record keeps them all).
-func (t Target) Write(rec *record.Record, extra map[string]string) error {
+// The record's deployments' outputs are optional variables (KILN_OUTPUT_<ENV>_<NAME>): those
+// that would take kiln.env past GitLab's dotenv limits are left out with a warning (the
+// record keeps them all).
+func (t Target) Write(rec *record.Record) error {
 	vars := record.EnvFromRecord(rec)
-	env, err := record.ReadDotenv(t.Env)
-	if err != nil {
-		return err
-	}
-	forgetStale(&env, rec, vars)
+	var env record.Dotenv
 	// kiln.env is checked before the record is written, so that a value or a count kiln.env
 	// cannot carry fails the step without leaving a record that says it succeeded.
 	if err := env.SetAll(vars); err != nil {
@@ -43,7 +40,7 @@ func (t Target) Write(rec *record.Record, extra map[string]string) error {
 	if _, err := env.Bytes(); err != nil {
 		return fmt.Errorf("%s: %w", t.Env, err)
 	}
-	t.addOptional(&env, vars, extra)
+	t.addOptional(&env, vars, RecordOutputs(rec))
 	if err := record.Write(t.Record, rec); err != nil {
 		return err
 	}
@@ -51,6 +48,17 @@ func (t Target) Write(rec *record.Record, extra map[string]string) error {
 		return err
 	}
 	return t.outputs(vars)
+}
+
+// RecordOutputs are the output variables of every deployment of rec.
+func RecordOutputs(rec *record.Record) map[string]string {
+	out := map[string]string{}
+	for _, d := range rec.Deployments {
+		for k, v := range OutputVars(d.Environment, d.Outputs) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // outputs hands vars to the CI as outputs and a summary table.
@@ -67,23 +75,6 @@ func (t Target) outputs(vars map[string]string) error {
 		return err
 	}
 	return t.CI.Summary(md.String())
-}
-
-// forgetStale removes what kiln.env says about an earlier image (its test status, its
-// promotion, its deployments' outputs) and the sections rec no longer has.
-func forgetStale(env *record.Dotenv, rec *record.Record, vars map[string]string) {
-	if id, _ := env.Get(record.EnvImageID); id != rec.Image.ID {
-		for _, v := range env.Vars() {
-			if strings.HasPrefix(v.Key, "KILN_OUTPUT_") {
-				env.Delete(v.Key)
-			}
-		}
-	}
-	for _, k := range record.StaleKeys {
-		if _, ok := vars[k]; !ok {
-			env.Delete(k)
-		}
-	}
 }
 
 // addOptional adds each of extra (in key order) to env and vars while kiln.env stays within

@@ -10,14 +10,26 @@ func (r *Run) RecordPath() string { return r.Path(r.Opts.Get("record")) }
 
 // ReadRecord reads and checks the record at --record (exit code 6 when missing or invalid).
 func (r *Run) ReadRecord() (*record.Record, error) {
-	return record.Read(r.RecordPath())
+	rec, err := record.Read(r.RecordPath())
+	if err != nil {
+		return nil, err
+	}
+	// kiln.env is a copy for the CI; when it disagrees (a kiln.env from another job's
+	// artifact, an edited one), the record wins, and the log says so.
+	envPath := r.Path(r.Opts.Get("env-file"))
+	if env, err := record.ReadDotenv(envPath); err == nil {
+		if id, ok := env.Get(record.EnvImageID); ok && id != rec.Image.ID {
+			r.Logf("warning: %s names image %s but %s names %s: kiln goes by the record", envPath, id, r.RecordPath(), rec.Image.ID)
+		}
+	}
+	return rec, nil
 }
 
-// Publish writes the record to --record and its variables (with extra, optional ones) to
-// --env-file and the CI's outputs (see publish.Target.Write).
-func (r *Run) Publish(rec *record.Record, extra map[string]string) error {
+// Publish writes the record to --record, kiln.env (--env-file) from it, and the CI's
+// outputs (see publish.Target.Write).
+func (r *Run) Publish(rec *record.Record) error {
 	return publish.Target{Record: r.RecordPath(), Env: r.Path(r.Opts.Get("env-file")), CI: r.CI,
-		Title: r.binary, Warn: r.Logf}.Write(rec, extra)
+		Title: r.binary, Warn: r.Logf}.Write(rec)
 }
 
 // Lookup returns a variable for what kiln itself opens (a registry's credentials): the

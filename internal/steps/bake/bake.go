@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiln-ci/kiln/internal/config"
 	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/owner"
 	"github.com/kiln-ci/kiln/internal/packer"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/step"
@@ -67,6 +68,8 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		"PKR_VAR_image_name":   name,
 		"PKR_VAR_image_family": cfg.Image.Family,
 		"PKR_VAR_source_sha":   src.Commit,
+		// Build VMs carry the run's owner labels when the template declares kiln_labels.
+		"PKR_VAR_" + owner.LabelsVar: r.Owner.LabelsValue(true),
 	}
 	if cfg.Image.Base != "" {
 		add["PKR_VAR_base_image"] = cfg.Image.Base
@@ -102,7 +105,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	rec := record.New(img, src, now)
-	if err := r.Publish(rec, nil); err != nil {
+	if err := r.Publish(rec); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.Out, "baked %s: %s\n", img.Name, img.ID)

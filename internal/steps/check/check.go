@@ -113,7 +113,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	rec.Tests = t
-	if err := r.Publish(rec, nil); err != nil {
+	if err := r.Publish(rec); err != nil {
 		return err
 	}
 	for _, res := range results {

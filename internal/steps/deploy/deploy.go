@@ -57,7 +57,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return nil
 	}
 	rec.SetDeployment(*res.Deployment)
-	if err := r.Publish(rec, deployment.OutputVars(name, res.Deployment.Outputs)); err != nil {
+	if err := r.Publish(rec); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.Out, "deployed %s to %s (%s)\n", rec.Image.ID, name, map[bool]string{true: "changed", false: "no changes"}[res.Changed])

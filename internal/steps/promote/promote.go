@@ -125,7 +125,7 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 			PreviousImageID: previous, From: r.Config.Promote.From, To: r.Config.Promote.To,
 			MergeRequest: mergeRequest, At: r.Env.Now().UTC()}
 	}
-	if err := r.Publish(rec, deployment.OutputVars(env, res.Deployment.Outputs)); err != nil {
+	if err := r.Publish(rec); err != nil {
 		return false, err
 	}
 	fmt.Fprintf(r.Out, "promoted %s (%s) to %s; family %s now points to it\n", rec.Image.Name, rec.Image.ID, env, rec.Image.Family)

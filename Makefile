@@ -4,10 +4,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/kiln-ci/kiln/internal/version.Version=$(VERSION) -X github.com/kiln-ci/kiln/internal/version.Commit=$(COMMIT)
 BIN     := $(CURDIR)/bin
-STEPS   := validate bake test deploy-dev promote destroy-dev rotate rollback
+STEPS   := validate bake test deploy-dev promote destroy-dev rotate rollback sweep
 FUZZTIME ?= 10s
 
-.PHONY: ci-tools build tools demo-tools test test-short fuzz lint bench clean demo demo-clean bench-local
+.PHONY: ci-tools build tools demo-tools test test-short fuzz lint bench clean demo demo-clean bench-local chaos
 
 ## build: the step binaries into bin/
 build:
@@ -49,6 +49,13 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+
+## chaos: KILN_CHAOS_RUNS (60) cancels of kiln steps at random moments with SIGINT, SIGTERM,
+## SIGKILL and a process-group SIGKILL, checking what each left; prints a table (make test
+## runs a few of them)
+KILN_CHAOS_RUNS ?= 60
+chaos: tools
+	KILN_CHAOS_RUNS=$(KILN_CHAOS_RUNS) KILN_REQUIRE_TOOLS=1 go test -count=1 -v -timeout 90m -run TestChaos ./test/chaos
 
 ## bench: kiln-bake against packer build and kiln-deploy-dev against the same Terraform commands by
 ## hand, alternating in one run, on the fast fixture: each time and their ratio

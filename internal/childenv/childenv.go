@@ -19,7 +19,7 @@ var Reserved = []string{
 	"PKR_VAR_image_name", "PKR_VAR_image_family", "PKR_VAR_source_sha", "PKR_VAR_base_image",
 	"PACKER_NO_COLOR", "CHECKPOINT_DISABLE", "TMPDIR",
 	"TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT", "TF_LOG", "TF_WORKSPACE", "TF_HTTP_",
-	"KILN_IMAGE_ID", "KILN_IMAGE_PATH", "KILN_ENVIRONMENT", "KILN_SUPERVISE_", "KILN_RUN_",
+	"KILN_IMAGE_ID", "KILN_IMAGE_PATH", "KILN_ENVIRONMENT", "KILN_SUPERVISE_", "KILN_RUN_", "PKR_VAR_kiln_labels", "TF_VAR_kiln_labels",
 }
 
 // IsReserved reports whether kiln sets name for some child tool.

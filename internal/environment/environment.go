@@ -119,7 +119,10 @@ func prepare(ctx context.Context, o Options, name string, img Image, offline boo
 }
 
 func (t *Target) prepare(o Options, exe string, img Image, offline bool) error {
-	add := map[string]string{"KILN_ENVIRONMENT": t.Name}
+	// Owner labels, for a configuration that declares kiln_labels: with the run's TTL, except
+	// in the promote environment, whose instances kiln-sweep must never take for expired.
+	add := map[string]string{"KILN_ENVIRONMENT": t.Name,
+		"TF_VAR_" + owner.LabelsVar: owner.Current().LabelsValue(t.Name != o.Config.Promote.Environment)}
 	if img.ID != "" {
 		add["KILN_IMAGE_ID"] = img.ID
 	}

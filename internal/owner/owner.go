@@ -2,9 +2,9 @@
 // Terraform and what its provisioners start, a dev environment's resources) with who started
 // it and until when it may live, so that kiln-sweep can tell an orphan from a live run's
 // work. Every tool kiln starts gets the labels in its environment (KILN_RUN_*, inherited by
-// whatever the tool starts in turn) and, for templates and configurations that declare the
-// variable, as a map variable `kiln_labels` (PKR_VAR_kiln_labels, TF_VAR_kiln_labels) to put
-// on instances as tags or labels.
+// whatever the tool starts in turn); Packer, and Terraform for environments other than the
+// promote environment, get them as a map variable `kiln_labels` (PKR_VAR_kiln_labels,
+// TF_VAR_kiln_labels; ignored unless declared) to put on instances as tags or labels.
 package owner
 
 import (
@@ -25,6 +25,9 @@ const (
 	EnvPipeline = "KILN_RUN_PIPELINE" // the CI's pipeline or run id, when in CI
 	EnvCreated  = "KILN_RUN_CREATED"  // Unix seconds
 	EnvExpires  = "KILN_RUN_EXPIRES"  // Unix seconds: created + KILN_TTL
+	// EnvGroup is the process group kiln's supervisor runs the tool in: a process still in
+	// it belongs to the run; one that left it (setsid) is meant to outlive the run.
+	EnvGroup = "KILN_RUN_GROUP"
 	// LabelsVar is the Packer and Terraform variable that receives Labels as a map.
 	LabelsVar = "kiln_labels"
 )
@@ -40,6 +43,7 @@ type Run struct {
 	Pipeline string
 	Created  time.Time
 	Expires  time.Time
+	Group    int // the supervisor's process group, as a process's environment says
 }
 
 var (
@@ -86,17 +90,25 @@ func (r Run) Labels() map[string]string {
 	return l
 }
 
-// Env is what a tool's environment gets: the KILN_RUN_* variables and kiln_labels for
-// Packer and Terraform.
+// Env is what every tool's environment gets, inherited by whatever the tool starts.
 func (r Run) Env() map[string]string {
-	labels, _ := json.Marshal(r.Labels()) // a JSON object is also an HCL object
 	return map[string]string{
 		EnvID: r.ID, EnvHost: r.Host, EnvStep: r.Step, EnvPipeline: r.Pipeline,
-		EnvCreated:             strconv.FormatInt(r.Created.Unix(), 10),
-		EnvExpires:             strconv.FormatInt(r.Expires.Unix(), 10),
-		"PKR_VAR_" + LabelsVar: string(labels),
-		"TF_VAR_" + LabelsVar:  string(labels),
+		EnvCreated: strconv.FormatInt(r.Created.Unix(), 10),
+		EnvExpires: strconv.FormatInt(r.Expires.Unix(), 10),
 	}
+}
+
+// LabelsValue is Labels as the value of a map variable (PKR_VAR_kiln_labels,
+// TF_VAR_kiln_labels): a JSON object, which HCL reads as an object too. Without expiry
+// there is no kiln-expires: what the promote environment runs has no TTL.
+func (r Run) LabelsValue(expiry bool) string {
+	l := r.Labels()
+	if !expiry {
+		delete(l, "kiln-expires")
+	}
+	data, _ := json.Marshal(l)
+	return string(data)
 }
 
 // FromEnviron reads a run from a process's environment (KEY=value entries).
@@ -117,6 +129,8 @@ func FromEnviron(environ []string) (Run, bool) {
 			r.Created = unix(v)
 		case EnvExpires:
 			r.Expires = unix(v)
+		case EnvGroup:
+			r.Group, _ = strconv.Atoi(v)
 		}
 	}
 	return r, r.ID != ""

@@ -31,8 +31,11 @@ func TestLabels(t *testing.T) {
 	if !ok || back.ID != r.ID || back.Step != r.Step || !back.Expires.Equal(r.Expires) || back.Host != r.Host {
 		t.Errorf("FromEnviron(Env()) = %+v, %v", back, ok)
 	}
-	if !strings.Contains(r.Env()["TF_VAR_kiln_labels"], `"kiln-step":"deploy-dev"`) {
-		t.Errorf("TF_VAR_kiln_labels = %s", r.Env()["TF_VAR_kiln_labels"])
+	if v := r.LabelsValue(true); !strings.Contains(v, `"kiln-step":"deploy-dev"`) || !strings.Contains(v, `"kiln-expires":"1700021600"`) {
+		t.Errorf("LabelsValue(true) = %s", v)
+	}
+	if v := r.LabelsValue(false); strings.Contains(v, "kiln-expires") {
+		t.Errorf("LabelsValue(false) = %s", v)
 	}
 }
 

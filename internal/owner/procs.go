@@ -11,6 +11,7 @@ import (
 // started, or something that tool started (a build VM, a provisioner's command).
 type Process struct {
 	PID     int
+	Group   int    // its process group
 	Command string // its command name, from /proc/PID/comm
 	Run     Run
 	// Supervisor is set for kiln's supervisor (internal/supervise), which stops its tool
@@ -44,7 +45,7 @@ func Processes() []Process {
 		if !ok || startTicks(pid) == 0 {
 			continue
 		}
-		p := Process{PID: pid, Run: r}
+		p := Process{PID: pid, Run: r, Group: group(pid)}
 		for _, kv := range environ {
 			if strings.HasPrefix(kv, "KILN_SUPERVISE_TOOL=") {
 				p.Supervisor = true
@@ -57,16 +58,25 @@ func Processes() []Process {
 	return out
 }
 
-func parent(pid int) int {
+// Detached reports whether the process left the process group of its run's tool (a VM
+// daemonized with setsid): it is meant to outlive the run.
+func (p Process) Detached() bool { return p.Run.Group == 0 || p.Group != p.Run.Group }
+
+func group(pid int) int { return statField(pid, 2) }
+
+func parent(pid int) int { return statField(pid, 1) }
+
+// statField is field n (0: the state) after the command name of /proc/PID/stat.
+func statField(pid, n int) int {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0
 	}
 	s := string(data)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 2 {
+	if len(f) <= n {
 		return 0
 	}
-	n, _ := strconv.Atoi(f[1])
-	return n
+	v, _ := strconv.Atoi(f[n])
+	return v
 }

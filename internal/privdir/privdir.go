@@ -26,14 +26,27 @@ func New(base, kind string) (string, error) {
 // Sweep removes, under base, the private directories of kiln processes that no longer run,
 // owned by this user, and returns how many it removed.
 func Sweep(base string) (int, error) {
+	dirs, err := Orphans(base)
+	n := 0
+	for _, d := range dirs {
+		if os.RemoveAll(d) == nil {
+			n++
+		}
+	}
+	return n, err
+}
+
+// Orphans lists, under base ("" for the system's temporary directory), the private
+// directories of kiln processes that no longer run, owned by this user.
+func Orphans(base string) ([]string, error) {
 	if base == "" {
 		base = os.TempDir()
 	}
 	entries, err := os.ReadDir(base)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var out []string
 	for _, e := range entries {
 		pid, ok := owner(e.Name())
 		if !ok || !e.IsDir() || running(pid) {
@@ -43,12 +56,14 @@ func Sweep(base string) (int, error) {
 		if st, err := os.Lstat(path); err != nil || !mine(st) {
 			continue
 		}
-		if os.RemoveAll(path) == nil {
-			n++
-		}
+		out = append(out, path)
 	}
-	return n, nil
+	return out, nil
 }
+
+// Owner returns the pid of the kiln process a private directory (a path or a name) is named
+// after.
+func Owner(path string) (int, bool) { return owner(filepath.Base(path)) }
 
 // owner returns the pid in a private directory's name.
 func owner(name string) (int, bool) {

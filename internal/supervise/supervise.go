@@ -93,7 +93,9 @@ func supervise() int {
 	signal.Ignore(syscall.SIGPIPE)
 
 	cmd := exec.Command(tool, os.Args[1:]...)
-	cmd.Env = toolEnv(os.Environ())
+	// What stays in this process group belongs to the run; what leaves it (setsid, a
+	// daemonizing VM) is meant to outlive it, and kiln-sweep leaves it alone.
+	cmd.Env = append(toolEnv(os.Environ()), owner.EnvGroup+"="+strconv.Itoa(syscall.Getpgrp()))
 	cmd.Stdin = os.Stdin
 	outR, outW, err := os.Pipe()
 	if err != nil {

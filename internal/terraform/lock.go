@@ -1,8 +1,12 @@
 package terraform
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // LockError is a state lock held by someone else. Reason is Terraform's "Error message",
@@ -76,4 +80,35 @@ func parseLock(msg string) *LockError {
 		e.ID = "unknown"
 	}
 	return e
+}
+
+// probeAddress is a resource address no configuration has: removing it from the state in
+// a dry run changes nothing, but Terraform takes the state lock first.
+const probeAddress = "kiln_lock_probe.probe"
+
+// LockHolder reports who holds the workspace's state lock, or nil when it is free: it asks
+// for the lock without waiting, as a dry-run `terraform state rm` of an address no state
+// has, which writes nothing and releases the lock at once when it got it.
+func (t *TF) LockHolder(ctx context.Context) (*LockError, error) {
+	t.quiet()
+	err := t.call(ctx, "state lock probe", func(ctx context.Context) error {
+		return t.tf.StateRm(ctx, probeAddress, tfexec.DryRun(true), tfexec.Lock(true), tfexec.LockTimeout("0s"))
+	})
+	var le *LockError
+	switch {
+	case errors.As(err, &le):
+		return le, nil
+	case err == nil, strings.Contains(err.Error(), "No matching objects found"), strings.Contains(err.Error(), "Invalid target address"):
+		return nil, nil // the lock was taken and given back
+	default:
+		return nil, err
+	}
+}
+
+// ForceUnlock releases the workspace's state lock id.
+func (t *TF) ForceUnlock(ctx context.Context, id string) error {
+	t.show()
+	return t.call(ctx, "force-unlock", func(ctx context.Context) error {
+		return t.tf.ForceUnlock(ctx, id)
+	})
 }

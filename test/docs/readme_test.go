@@ -21,13 +21,14 @@ import (
 	"github.com/kiln-ci/kiln/internal/steps/promote"
 	"github.com/kiln-ci/kiln/internal/steps/rollback"
 	"github.com/kiln-ci/kiln/internal/steps/rotate"
+	"github.com/kiln-ci/kiln/internal/steps/sweep"
 	"github.com/kiln-ci/kiln/internal/steps/validate"
 )
 
 var update = flag.Bool("update", false, "rewrite the help sections of README.md")
 
 // Steps are every binary's step, in pipeline order.
-var Steps = []step.Step{validate.Step{}, bake.Step{}, deploy.Step{}, check.Step{}, promote.Step{}, destroy.Step{}, rotate.Step{}, rollback.Step{}}
+var Steps = []step.Step{validate.Step{}, bake.Step{}, deploy.Step{}, check.Step{}, promote.Step{}, destroy.Step{}, rotate.Step{}, rollback.Step{}, sweep.Step{}}
 
 func help(t *testing.T, s step.Step) string {
 	var out bytes.Buffer

@@ -32,6 +32,8 @@ source "amazon-ebs" "web" {
     kiln-source-sha = var.source_sha
     kiln-base-ami   = "{{ .SourceAMI }}"
   }
+  # The build instance carries the run's owner labels, for kiln-sweep.
+  run_tags = var.kiln_labels
   snapshot_tags = {
     kiln-family = var.image_family
     kiln-name   = var.image_name

@@ -40,3 +40,11 @@ variable "app_version" {
   type    = string
   default = "dev"
 }
+
+# The run's owner labels (kiln-host, kiln-run, kiln-step, kiln-created, kiln-expires, ...):
+# kiln-bake sets PKR_VAR_kiln_labels; on the build VM they let kiln-sweep find it if the
+# build is killed.
+variable "kiln_labels" {
+  type    = map(string)
+  default = {}
+}

@@ -21,6 +21,8 @@ source "googlecompute" "web" {
   image_name        = var.image_name
   image_family      = var.image_family
   image_description = "${var.image_name} from commit ${var.source_sha}"
+  # The build instance carries the run's owner labels, for kiln-sweep.
+  labels = var.kiln_labels
   # kiln-bake adds the full provenance labels after the build.
   image_labels = {
     kiln-family     = var.image_family

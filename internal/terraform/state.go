@@ -42,11 +42,16 @@ type State struct {
 	strings   map[string]bool
 }
 
-// rawState is the part of the state file format State reads.
+// rawState is the part of the state file format (format 4, as `terraform state pull`
+// prints it) kiln reads.
 type rawState struct {
 	Serial    int64  `json:"serial"`
 	Lineage   string `json:"lineage"`
 	Resources []struct {
+		Module    string `json:"module"`
+		Mode      string `json:"mode"`
+		Type      string `json:"type"`
+		Name      string `json:"name"`
 		Instances []struct {
 			IndexKey   any             `json:"index_key"` // for_each over image ids names them here
 			Attributes json.RawMessage `json:"attributes"`
@@ -58,15 +63,84 @@ type rawState struct {
 	} `json:"outputs"`
 }
 
-// ParseState decodes a raw state; an empty one (no workspace state yet) is an empty State.
-func ParseState(raw []byte) (*State, error) {
-	s := &State{Outputs: map[string]Output{}, strings: map[string]bool{}}
+// Ref is one string of a state that may name an image, and where it is: a resource
+// instance's for_each key, or a string value or map key anywhere in its attributes
+// (Where is the instance's address, Output is false), or in an output's value (Where is
+// "output NAME"). kiln-test, kiln-rotate and kiln-sweep all see an image's uses through it.
+type Ref struct {
+	Where  string
+	Value  string
+	Output bool
+}
+
+// StateRefs lists every string of a raw state where an image may be named, resources first
+// in the state's order, then outputs by name. An empty state has none.
+func StateRefs(raw []byte) ([]Ref, error) {
+	st, err := decodeState(raw)
+	if err != nil || st == nil {
+		return nil, err
+	}
+	return st.refs()
+}
+
+func decodeState(raw []byte) (*rawState, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return s, nil
+		return nil, nil
 	}
 	var st rawState
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, fmt.Errorf("decode terraform state: %w", err)
+	}
+	return &st, nil
+}
+
+func (st *rawState) refs() ([]Ref, error) {
+	var out []Ref
+	for _, r := range st.Resources {
+		addr := r.Type + "." + r.Name
+		if r.Mode == "data" {
+			addr = "data." + addr
+		}
+		if r.Module != "" {
+			addr = r.Module + "." + addr
+		}
+		for _, in := range r.Instances {
+			a := addr
+			switch k := in.IndexKey.(type) {
+			case string:
+				a += fmt.Sprintf("[%q]", k)
+				out = append(out, Ref{Where: a, Value: k})
+			case float64:
+				a += fmt.Sprintf("[%d]", int(k))
+			}
+			if err := WalkStrings(in.Attributes, func(v string) { out = append(out, Ref{Where: a, Value: v}) }); err != nil {
+				return nil, fmt.Errorf("decode terraform state: %s: %w", a, err)
+			}
+		}
+	}
+	names := make([]string, 0, len(st.Outputs))
+	for n := range st.Outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		where := "output " + n
+		if err := WalkStrings(st.Outputs[n].Value, func(v string) { out = append(out, Ref{Where: where, Value: v, Output: true}) }); err != nil {
+			return nil, fmt.Errorf("decode terraform state: %s: %w", where, err)
+		}
+	}
+	return out, nil
+}
+
+// ParseState decodes a raw state; an empty one (no workspace state yet) is an empty State.
+func ParseState(raw []byte) (*State, error) {
+	s := &State{Outputs: map[string]Output{}, strings: map[string]bool{}}
+	st, err := decodeState(raw)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return s, nil
 	}
 	sum := sha256.Sum256(bytes.TrimSpace(raw))
 	s.Digest = "sha256:" + hex.EncodeToString(sum[:])
@@ -83,14 +157,15 @@ func ParseState(raw []byte) (*State, error) {
 		s.Outputs[name] = Output{Value: b.Bytes()}
 	}
 	for _, r := range st.Resources {
-		for _, in := range r.Instances {
-			s.Resources++
-			if k, ok := in.IndexKey.(string); ok {
-				s.strings[k] = true
-			}
-			if err := WalkStrings(in.Attributes, func(v string) { s.strings[v] = true }); err != nil {
-				return nil, fmt.Errorf("decode terraform state: %w", err)
-			}
+		s.Resources += len(r.Instances)
+	}
+	refs, err := st.refs()
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range refs {
+		if !r.Output {
+			s.strings[r.Value] = true
 		}
 	}
 	return s, nil
@@ -110,7 +185,9 @@ func (s *State) Strings() []string {
 }
 
 // WalkStrings calls f for every string inside a JSON value, in a stable order (map keys
-// sorted); an empty value holds none.
+// sorted, each key before its value). Keys count as strings (an image id may key a map
+// attribute: one instance per image), except those of the value itself when it is an object:
+// a resource's attribute names, not data. An empty value holds none.
 func WalkStrings(raw json.RawMessage, f func(string)) error {
 	if len(raw) == 0 {
 		return nil
@@ -119,14 +196,14 @@ func WalkStrings(raw json.RawMessage, f func(string)) error {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return err
 	}
-	var walk func(any)
-	walk = func(v any) {
+	var walk func(any, bool)
+	walk = func(v any, top bool) {
 		switch x := v.(type) {
 		case string:
 			f(x)
 		case []any:
 			for _, e := range x {
-				walk(e)
+				walk(e, false)
 			}
 		case map[string]any:
 			keys := make([]string, 0, len(x))
@@ -135,10 +212,13 @@ func WalkStrings(raw json.RawMessage, f func(string)) error {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				walk(x[k])
+				if !top {
+					f(k)
+				}
+				walk(x[k], false)
 			}
 		}
 	}
-	walk(v)
+	walk(v, true)
 	return nil
 }

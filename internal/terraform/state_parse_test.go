@@ -98,6 +98,9 @@ func TestParseState(t *testing.T) {
 				"local:sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 				"pool-0", "pool-1", "us-east-1", "web-0",
 				"object", "string", "number", // the type of terraform_data's input
+				// keys below an attribute: a map's (tags, metadata), a nested block's,
+				// terraform_data input's object
+				"Name", "startup-script-key", "auto_delete", "image", "initialize_params", "size", "type", "value",
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,8 +130,9 @@ func TestParseState(t *testing.T) {
 	}
 }
 
-// TestStateNames checks which strings a state names: values at any depth of the
-// attributes, never keys, numbers, booleans or outputs.
+// TestStateNames checks which strings a state names: values and keys at any depth below an
+// attribute (a map keyed by image id names it), never attribute names, numbers, booleans or
+// outputs.
 func TestStateNames(t *testing.T) {
 	s, err := ParseState([]byte(realState))
 	if err != nil {
@@ -144,8 +148,9 @@ func TestStateNames(t *testing.T) {
 		{"echo hello", true},            // a map value
 		{"us-east-1", true},             // data sources count as well
 		{"web-20261130-0123abc", false}, // only whole strings
-		{"startup-script-key", false},   // a key
-		{"image", false},
+		{"startup-script-key", true},    // a map's key
+		{"ami", false},                  // an attribute's name
+		{"metadata", false},
 		{"10", false},    // a number
 		{"false", false}, // a boolean
 		{"127.0.0.1:8080", false},

@@ -302,3 +302,53 @@ func lineOf(stdout, id string) string {
 	}
 	return ""
 }
+
+// TestRotateSeesKeys: an image id that keys Terraform resources (for_each over image ids,
+// the one-instance-per-image pattern) or a map attribute is in use: kiln-rotate leaves it
+// READY, naming the instance. It used to see only string values, and deprecated (then
+// deleted) such an image while an instance ran it.
+func TestRotateSeesKeys(t *testing.T) {
+	w := newWorld(t)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reg := &local.Registry{Dir: filepath.Join(w.dir, ".kiln", "images"), Now: func() time.Time { return start }}
+	p := filepath.Join(t.TempDir(), "disk.img")
+	writeFile(t, p, "keyed")
+	img, err := reg.Import([]string{p}, "demo-web-keyed", "demo-web", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, tf, where string }{
+		{"for_each key", `resource "terraform_data" "instance" {
+  for_each = toset([var.image_id])
+  input    = "vm"
+}
+`, `terraform_data.instance["` + img.ID + `"]`},
+		{"map key", `resource "terraform_data" "pool" {
+  input = { (var.image_id) = 2 }
+}
+`, "terraform_data.pool"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(w.dir, "keyed-"+strings.ReplaceAll(tc.name, " ", "-"))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, "main.tf"), "variable \"image_id\" {\n  type = string\n}\n\n"+tc.tf)
+			cfg := strings.Replace(w.template, "environments:\n", "environments:\n  live:\n    terraform: "+filepath.Base(dir)+"/\n", 1)
+			writeFile(t, filepath.Join(w.dir, "kiln.yaml"), cfg+"promote:\n  environment: prod\nlifecycle:\n  keep: 0\n  deprecate_after: 1d\n")
+			rec := record.New(record.Image{ID: img.ID, Name: "demo-web-keyed", Family: "demo-web", Provider: "local", Builder: "file"},
+				record.Source{Commit: strings.Repeat("e", 40)}, start)
+			if err := record.Write(filepath.Join(w.dir, "kiln-image.json"), rec); err != nil {
+				t.Fatal(err)
+			}
+			must(t, w.dir, "deploy-dev", nil, "--environment", "live")
+			r := rotateAt(t, w.dir, start.AddDate(0, 0, 10), "--apply")
+			if line := lineOf(r.stdout, img.ID); !strings.Contains(line, "in use: environment live: "+tc.where) {
+				t.Fatalf("rotate: %q, want in use by %s\n%s", line, tc.where, r)
+			}
+			if got := mustGet(t, reg, img.ID); got.State != "READY" {
+				t.Fatalf("the keyed image is %s", got.State)
+			}
+		})
+	}
+}

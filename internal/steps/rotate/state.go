@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
@@ -28,7 +29,9 @@ func stateUses(r *step.Run) lifecycle.UsesFunc {
 }
 
 func envUses(ctx context.Context, r *step.Run, name string, m registry.Matcher, u *registry.Uses) error {
-	t, err := environment.Open(ctx, deployment.Terraform(r), name, environment.Image{})
+	o := deployment.Terraform(r)
+	o.Log = io.Discard // its report lines are kiln-rotate's output; errors carry Terraform's own line
+	t, err := environment.Open(ctx, o, name, environment.Image{})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -281,9 +282,16 @@ func (s *sweeper) environments(ctx context.Context) error {
 	return nil
 }
 
+// quiet is Terraform for reading only: what it prints would bury the findings.
+func (s *sweeper) quiet() environment.Options {
+	o := deployment.Terraform(s.r)
+	o.Log = io.Discard
+	return o
+}
+
 // resources counts what environment name's state holds.
 func (s *sweeper) resources(ctx context.Context, name string) (int, error) {
-	t, err := environment.Open(ctx, deployment.Terraform(s.r), name, environment.Image{Blank: true})
+	t, err := environment.Open(ctx, s.quiet(), name, environment.Image{Blank: true})
 	if err != nil {
 		return 0, err
 	}
@@ -345,7 +353,7 @@ func (s *sweeper) locks(ctx context.Context) error {
 }
 
 func (s *sweeper) lock(ctx context.Context, name string, claims []owner.Claim) error {
-	t, err := environment.Open(ctx, deployment.Terraform(s.r), name, environment.Image{Blank: true})
+	t, err := environment.Open(ctx, s.quiet(), name, environment.Image{Blank: true})
 	if err != nil {
 		return err
 	}

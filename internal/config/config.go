@@ -169,7 +169,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 // StepNames are the steps a secret may be given to, in pipeline order.
-var StepNames = []string{"validate", "bake", "test", "deploy-dev", "promote", "destroy-dev", "rotate", "rollback", "sweep"}
+var StepNames = []string{"validate", "bake", "test", "deploy-dev", "promote", "destroy-dev", "rotate", "rollback", "sweep", "revoke", "drift"}
 
 // Path resolves rel against the directory of kiln.yaml; an absolute path stays as it is.
 func (c *Config) Path(rel string) string {

@@ -150,7 +150,7 @@ func TestParseErrors(t *testing.T) {
 		{"vault token env", base + "vault:\n  auth: {method: token, token_env: \"A-B\"}\n", `kiln.yaml:10: vault.auth.token_env: "A-B" is not an environment variable name`},
 		{"secret env invalid", vaultBase + "    - {env: 1X, path: kv/a, field: f, steps: [bake]}\n", `kiln.yaml:12: vault.secrets[0].env: "1X" is not an environment variable name`},
 		{"secret env kiln", vaultBase + "    - {env: KILN_IMAGE_ID, path: kv/a, field: f, steps: [bake]}\n", `kiln.yaml:12: vault.secrets[0].env: "KILN_IMAGE_ID" may not start with KILN_, which is kiln's own`},
-		{"secret step", vaultBase + "    - env: A\n      path: kv/a\n      field: f\n      steps: [bake, deploy]\n", `kiln.yaml:15: vault.secrets[0].steps: "deploy" is not one of validate, bake, test, deploy-dev, promote, destroy-dev, rotate, rollback, sweep`},
+		{"secret step", vaultBase + "    - env: A\n      path: kv/a\n      field: f\n      steps: [bake, deploy]\n", `kiln.yaml:15: vault.secrets[0].steps: "deploy" is not one of validate, bake, test, deploy-dev, promote, destroy-dev, rotate, rollback, sweep, revoke, drift`},
 		{"secret no steps", vaultBase + "    - {env: A, path: kv/a, field: f}\n", `kiln.yaml:12: missing required key "steps" in vault.secrets[0]`},
 		{"secret no path", vaultBase + "    - {env: A, field: f, steps: [bake]}\n", `kiln.yaml:12: missing required key "path" in vault.secrets[0]`},
 		{"secret no field", vaultBase + "    - {env: A, path: kv/a, steps: [bake]}\n", `kiln.yaml:12: missing required key "field" in vault.secrets[0]`},

@@ -24,8 +24,11 @@ const (
 	RecordInvalid = 6
 	// ImageNotFound means the image the record names is not in the registry.
 	ImageNotFound = 7
-	// PromotionRefused means the gate refused to promote the image.
+	// PromotionRefused means the gate refused to promote the image (or kiln-revoke refused to
+	// revoke the family's current image with no image to roll back to).
 	PromotionRefused = 8
+	// Drifted means kiln-drift found an environment that is not what kiln deployed.
+	Drifted = 9
 	// Interrupted means SIGINT stopped the step (after the child tool stopped).
 	Interrupted = 130
 	// Terminated means SIGTERM stopped the step (after the child tool stopped).
@@ -80,7 +83,8 @@ var Table = []struct {
 	{VaultDenied, "Vault auth denied or expired"},
 	{RecordInvalid, "record missing or invalid"},
 	{ImageNotFound, "image not found"},
-	{PromotionRefused, "promotion refused"},
+	{PromotionRefused, "promotion refused (a revoked image, too)"},
+	{Drifted, "drift found (kiln-drift)"},
 	{Interrupted, "interrupted by SIGINT (after the child tool stopped)"},
 	{Terminated, "terminated by SIGTERM (after the child tool stopped)"},
 }

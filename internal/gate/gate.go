@@ -6,7 +6,8 @@
 // What it holds, for kiln-promote: the record is of kiln.yaml's family; its tests passed
 // for its exact image id, in test.environment, with kiln.yaml's current test block, against
 // a Terraform state the record shows that image deployed to; with an attest block, a valid
-// signed attestation says the same; the registry holds the image, not OBSOLETE or DELETED;
+// signed attestation says the same; the registry holds the image, not OBSOLETE, DELETED or
+// revoked (kiln-revoke);
 // and the promotion does not move the family pointer to an image older than its current
 // one (that is kiln-rollback's job). For kiln-rollback: the image is in the family's
 // promotion history, of that family, not OBSOLETE or DELETED, and with an attest block its
@@ -17,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kiln-ci/kiln/internal/attest"
 	"github.com/kiln-ci/kiln/internal/config"
@@ -36,6 +38,16 @@ type Gate struct {
 	Verify VerifyFunc
 	// Warn receives one-line warnings (a DEPRECATED image).
 	Warn func(format string, args ...any)
+	// Now is the time revocations are judged at (time.Now when nil).
+	Now func() time.Time
+}
+
+// Revoked refuses (exit 8, naming when, who and why) an image revoked at now, for binary.
+func Revoked(img *registry.Image, now time.Time, prefix string) error {
+	if rv, ok := registry.Revoked(img, now); ok {
+		return refused(prefix, "image %s is %s", img.ID, rv)
+	}
+	return nil
 }
 
 // refused is a promotion refusal: exit 8, one line.
@@ -144,6 +156,13 @@ func (g *Gate) registered(ctx context.Context, prefix, id string) (*registry.Ima
 		return nil, refused(prefix, "image %s has the unknown lifecycle state %q", id, img.State)
 	}
 	img.State = state
+	now := time.Now
+	if g.Now != nil {
+		now = g.Now
+	}
+	if err := Revoked(img, now(), prefix); err != nil {
+		return nil, err
+	}
 	switch img.State {
 	case registry.Obsolete, registry.Deleted:
 		since := ""

@@ -2,7 +2,9 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"time"
 
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry"
@@ -48,4 +50,30 @@ func (g *Gate) Rollback(ctx context.Context, fam *registry.Family, id string, at
 			"(pass --allow-older-checks to return to it all the same)", id)
 	}
 	return img, nil
+}
+
+// RollbackTarget returns the image kiln-rollback returns family fam to by default: the image
+// of the latest promotion that is not the current image, skipping images revoked at now or
+// gone from the registry; "" when there is none.
+func RollbackTarget(ctx context.Context, reg registry.Registry, fam *registry.Family, now time.Time) (string, error) {
+	seen := map[string]bool{fam.Current: true}
+	for i := len(fam.History) - 1; i >= 0; i-- {
+		id := fam.History[i].ImageID
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		img, err := reg.Lookup(ctx, id)
+		if errors.Is(err, registry.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if _, revoked := registry.Revoked(img, now); revoked {
+			continue
+		}
+		return id, nil
+	}
+	return "", nil
 }

@@ -199,3 +199,38 @@ func TestApplyStops(t *testing.T) {
 		t.Fatalf("cancelled: %q", rep.Stopped)
 	}
 }
+
+// TestPlanRevoked: a revoked image loses the rollback-target and newest-kept protections and
+// moves on at once, unless it is the current image or in use; one revoked only from later
+// is not revoked yet.
+func TestPlanRevoked(t *testing.T) {
+	revoked := func(id string, at time.Time) registry.Image {
+		i := img(id, 2*day, registry.Ready, registry.Dates{})
+		i.Labels = registry.Revocation{At: at, By: "sec", Reason: "CVE-2026-1"}.Labels()
+		return i
+	}
+	images := []registry.Image{
+		revoked("bad-old", t0.Add(-time.Hour)),
+		revoked("bad-used", t0.Add(-time.Hour)),
+		revoked("bad-current", t0.Add(-time.Hour)),
+		revoked("later", t0.Add(time.Hour)),
+		img("good", 3*day, registry.Ready, registry.Dates{}),
+	}
+	fam := &registry.Family{Name: "f", Current: "bad-current", History: []registry.Promotion{
+		{ImageID: "good"}, {ImageID: "bad-old"}, {ImageID: "bad-current"}}}
+	uses := &registry.Uses{}
+	uses.Add("bad-used", "environment dev: terraform_data.vm")
+	rows := Plan(images, fam, Policy{Keep: 5, DeprecateAfter: 30 * day}, t0, uses)
+	want := map[string]string{
+		"bad-old":     "DEPRECATED | revoked 2026-01-01: CVE-2026-1",
+		"bad-used":    "| in use: environment dev: terraform_data.vm (revoked: it moves on once nothing runs it)",
+		"bad-current": "| current image of family f",
+		"later":       "| one of the 5 newest READY images (lifecycle.keep)",
+		"good":        "| kiln-rollback's target (the previous promoted image)",
+	}
+	for _, r := range rows {
+		if got := strings.TrimSpace(string(r.To) + " | " + r.Why); got != want[r.Image.ID] {
+			t.Errorf("%s: %q, want %q", r.Image.ID, got, want[r.Image.ID])
+		}
+	}
+}

@@ -37,10 +37,22 @@ const (
 // ignores use, and its transitions are the candidates whose use must be looked up (see
 // Candidates) before the real plan is made. Rows come in the order of images.
 func Plan(images []registry.Image, fam *registry.Family, p Policy, now time.Time, uses *registry.Uses) []Row {
-	newest := newestReady(images, p.Keep)
+	// A revoked image keeps no protection but the current image's and being in use: it is
+	// not kiln-rollback's target nor one of the newest to keep, and it moves on, one state
+	// per run, as soon as nothing runs it.
+	revoked := map[string]registry.Revocation{}
+	var usable []registry.Image
+	for _, img := range images {
+		if rv, ok := registry.Revoked(&img, now); ok {
+			revoked[img.ID] = rv
+		} else {
+			usable = append(usable, img)
+		}
+	}
+	newest := newestReady(usable, p.Keep)
 	previous := ""
 	if fam != nil {
-		previous = fam.Previous()
+		previous = previousUsable(fam, revoked)
 	}
 	rows := make([]Row, 0, len(images))
 	for _, img := range images {
@@ -49,11 +61,23 @@ func Plan(images []registry.Image, fam *registry.Family, p Policy, now time.Time
 		if planned {
 			r.At = due
 		}
+		rv, isRevoked := revoked[img.ID]
 		switch {
 		case img.State == registry.Deleted:
 			r.Kept, r.Why = KeptDeleted, "deleted"
 		case fam != nil && img.ID == fam.Current:
 			r.Kept, r.Why = KeptCurrent, "current image of family "+fam.Name
+		case isRevoked && uses != nil && len(uses.By[img.ID]) > 0:
+			r.Kept, r.Why = KeptInUse, "in use: "+strings.Join(uses.By[img.ID], ", ")+" (revoked: it moves on once nothing runs it)"
+		case isRevoked && uses != nil && len(uses.Unknown[img.ID]) > 0:
+			r.Kept, r.Why = KeptUnknown, "use unknown, kept: "+strings.Join(uses.Unknown[img.ID], "; ")
+		case isRevoked:
+			r.To, r.At = img.State.Next(), now
+			r.Dates = p.Dates(img, r.To, now)
+			r.Why = "revoked " + dateOf(rv.At)
+			if rv.Reason != "" {
+				r.Why += ": " + rv.Reason
+			}
 		case img.ID == previous:
 			r.Kept, r.Why = KeptRollback, "kiln-rollback's target (the previous promoted image)"
 		case img.State == registry.Ready && newest[img.ID]:
@@ -96,6 +120,18 @@ func Transitions(rows []Row) []Row {
 		}
 	}
 	return out
+}
+
+// previousUsable is kiln-rollback's default target: the latest promoted image other than
+// the current one that is not revoked.
+func previousUsable(fam *registry.Family, revoked map[string]registry.Revocation) string {
+	for i := len(fam.History) - 1; i >= 0; i-- {
+		id := fam.History[i].ImageID
+		if _, r := revoked[id]; id != fam.Current && !r {
+			return id
+		}
+	}
+	return ""
 }
 
 // newestReady returns the ids of the n newest READY images.

@@ -19,6 +19,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/steps/deploy"
 	"github.com/kiln-ci/kiln/internal/steps/destroy"
 	"github.com/kiln-ci/kiln/internal/steps/promote"
+	"github.com/kiln-ci/kiln/internal/steps/revoke"
 	"github.com/kiln-ci/kiln/internal/steps/rollback"
 	"github.com/kiln-ci/kiln/internal/steps/rotate"
 	"github.com/kiln-ci/kiln/internal/steps/sweep"
@@ -28,7 +29,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the help sections of README.md")
 
 // Steps are every binary's step, in pipeline order.
-var Steps = []step.Step{validate.Step{}, bake.Step{}, deploy.Step{}, check.Step{}, promote.Step{}, destroy.Step{}, rotate.Step{}, rollback.Step{}, sweep.Step{}}
+var Steps = []step.Step{validate.Step{}, bake.Step{}, deploy.Step{}, check.Step{}, promote.Step{}, destroy.Step{}, rotate.Step{}, rollback.Step{}, sweep.Step{}, revoke.Step{}}
 
 func help(t *testing.T, s step.Step) string {
 	var out bytes.Buffer

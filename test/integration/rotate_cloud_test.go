@@ -46,7 +46,7 @@ func TestRotateCloudFakes(t *testing.T) {
 			if err := record.Write(filepath.Join(w.dir, "kiln-image.json"), rec); err != nil {
 				t.Fatal(err)
 			}
-			must(t, w.dir, "deploy-dev", nil, "--environment", "prod")
+			must(t, w.dir, "deploy-dev", c.env, "--environment", "prod")
 			reg := c.open(t)
 			if _, err := reg.Point(context.Background(), "demo-web", c.id(8), "prod", now.Add(-time.Hour)); err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/gate"
+	"github.com/kiln-ci/kiln/internal/registry/open"
 	"github.com/kiln-ci/kiln/internal/step"
 )
 
@@ -43,6 +44,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
+	if err := notRevoked(ctx, r, rec.Image.ID); err != nil {
+		return err
+	}
 	img, err := deployment.Resolve(r, rec.Image.ID)
 	if err != nil {
 		return err
@@ -62,4 +66,18 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	}
 	fmt.Fprintf(r.Out, "deployed %s to %s (%s)\n", rec.Image.ID, name, map[bool]string{true: "changed", false: "no changes"}[res.Changed])
 	return nil
+}
+
+// notRevoked refuses (exit 8) an image kiln-revoke revoked: the registry holds the
+// revocation, so every runner sees it. An image the registry does not hold is exit 7.
+func notRevoked(ctx context.Context, r *step.Run, id string) error {
+	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})
+	if err != nil {
+		return err
+	}
+	img, err := reg.Lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return gate.Revoked(img, r.Env.Now(), "deploy")
 }

@@ -86,7 +86,7 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 	if verify == nil {
 		r.Logf("warning: kiln.yaml has no attest block: records are only tamper-evident, and anyone who can write one can forge its tests")
 	}
-	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf}
+	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf, Now: r.Env.Now}
 	if err := g.Promotion(ctx, rec); err != nil {
 		return false, err
 	}

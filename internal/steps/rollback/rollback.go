@@ -60,8 +60,11 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	}
 	id := r.Opts.Get("to")
 	if id == "" {
-		if id = fam.Previous(); id == "" {
-			return exitcode.New(exitcode.PromotionRefused, "rollback refused: family %s has no earlier promoted image (%d promotions recorded)",
+		if id, err = gate.RollbackTarget(ctx, reg, fam, r.Env.Now()); err != nil {
+			return err
+		}
+		if id == "" {
+			return exitcode.New(exitcode.PromotionRefused, "rollback refused: family %s has no earlier promoted image that is not revoked (%d promotions recorded)",
 				fam.Name, len(fam.History))
 		}
 	}
@@ -81,7 +84,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 			return err
 		}
 	}
-	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf}
+	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf, Now: r.Env.Now}
 	img, err := g.Rollback(ctx, fam, id, att, r.Opts.Bool("allow-older-checks"))
 	if err != nil {
 		return err

@@ -50,10 +50,10 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 	code, stderr := run()
-	check(code, stderr, 8, "rollback refused: family web has no earlier promoted image (0 promotions recorded)")
+	check(code, stderr, 8, "rollback refused: family web has no earlier promoted image that is not revoked (0 promotions recorded)")
 	reg.Point(ctx, "web", ids["cur"], "prod", now)
 	code, stderr = run()
-	check(code, stderr, 8, "no earlier promoted image (1 promotions recorded)")
+	check(code, stderr, 8, "no earlier promoted image that is not revoked (1 promotions recorded)")
 	code, stderr = run("--to", ids["cur"])
 	check(code, stderr, 0, "nothing to do: family web already points to "+ids["cur"])
 	code, stderr = run("--to", ids["other"])

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/owner"
-	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // TestChaosQEMU cancels kiln-bake of examples/local (Packer's qemu builder booting a real VM
@@ -27,10 +26,25 @@ func TestChaosQEMU(t *testing.T) {
 	if runs <= 0 {
 		t.Skip("KILN_CHAOS_QEMU is not set (make chaos sets it)")
 	}
+	// The example as committed, without what a demo run left in the checkout.
 	dir := filepath.Join(t.TempDir(), "local")
-	testkit.CopyDir(t, filepath.Join(repoRoot, "examples", "local"), dir)
-	for _, p := range []string{".build", ".kiln", "kiln-image.json", "kiln.env", "kiln-junit.xml"} {
-		os.RemoveAll(filepath.Join(dir, p))
+	files, err := exec.Command("git", "-C", repoRoot, "ls-files", "examples/local").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	for _, f := range strings.Fields(string(files)) {
+		data, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(filepath.Join(repoRoot, f))
+		dst := filepath.Join(dir, strings.TrimPrefix(f, "examples/local/"))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	prep := exec.Command("bash", filepath.Join(repoRoot, "scripts", "demo.sh"), "prepare")
 	prep.Env = append(os.Environ(), "KILN_DEMO_DIR="+dir, "KILN_DEMO_NO_BUILD=1")

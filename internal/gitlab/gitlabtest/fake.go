@@ -2,7 +2,7 @@
 // 127.0.0.1 that serves, from state the test sets up, the endpoints kiln-promote uses,
 // with the request and response shapes GitLab documents
 // (https://docs.gitlab.com/api/commits/, /api/pipelines/, /api/jobs/, /api/job_artifacts/,
-// /api/notes/):
+// /api/notes/, /api/issues/):
 //
 //	GET  /api/v4/projects/:id/repository/commits/:sha/merge_requests
 //	GET  /api/v4/projects/:id/pipelines            (sha, ref, status, order_by, sort)
@@ -10,6 +10,9 @@
 //	GET  /api/v4/projects/:id/jobs/:job_id/artifacts/*artifact_path
 //	GET  /api/v4/projects/:id/merge_requests/:merge_request_iid/notes
 //	POST /api/v4/projects/:id/merge_requests/:merge_request_iid/notes
+//	GET  /api/v4/projects/:id/issues               (state, labels)
+//	POST /api/v4/projects/:id/issues
+//	PUT  /api/v4/projects/:id/issues/:issue_iid    (description, state_event)
 //
 // It checks the PRIVATE-TOKEN and JOB-TOKEN headers (401 without a known token; the job
 // token may download artifacts, may read the rest only when JobTokenReads is set, as
@@ -48,6 +51,7 @@ type Fake struct {
 	jobs          []*Job
 	artifacts     map[artifactKey][]byte
 	notes         map[int64][]*Note
+	issues        []*Issue
 	failures      map[string]int
 	requests      []string
 	nextID        int64

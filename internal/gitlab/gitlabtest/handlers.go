@@ -16,7 +16,7 @@ type access int
 const (
 	read      access = iota // the API's reads
 	artifacts               // downloading job artifacts
-	write                   // creating notes
+	write                   // creating notes and issues
 )
 
 func (f *Fake) routes() http.Handler {
@@ -28,6 +28,9 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET "+p+"/jobs/{job}/artifacts/{path...}", f.guard(artifacts, f.artifact))
 	mux.HandleFunc("GET "+p+"/merge_requests/{iid}/notes", f.guard(read, f.listNotes))
 	mux.HandleFunc("POST "+p+"/merge_requests/{iid}/notes", f.guard(write, f.createNote))
+	mux.HandleFunc("GET "+p+"/issues", f.guard(read, f.listIssues))
+	mux.HandleFunc("POST "+p+"/issues", f.guard(write, f.createIssue))
+	mux.HandleFunc("PUT "+p+"/issues/{iid}", f.guard(write, f.editIssue))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		f.log(r, "")
 		message(w, http.StatusNotFound, "404 Not Found")

@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/kiln-ci/kiln/internal/version.Version=$(VERSION) -X github.com/kiln-ci/kiln/internal/version.Commit=$(COMMIT)
 BIN     := $(CURDIR)/bin
-STEPS   := validate bake test deploy-dev promote destroy-dev rotate rollback sweep revoke
+STEPS   := validate bake test deploy-dev promote destroy-dev rotate rollback sweep revoke drift
 FUZZTIME ?= 10s
 
 .PHONY: ci-tools build tools demo-tools test test-short fuzz lint bench clean demo demo-clean bench-local chaos

@@ -3,7 +3,7 @@
 # KILN_BIN_DIR set (binaries baked into the agent) it only checks them; otherwise it installs
 # kiln KILN_VERSION with go install into .kiln/bin, where lib.sh finds them.
 set -euo pipefail
-steps="validate bake deploy-dev test promote destroy-dev rotate rollback sweep revoke"
+steps="validate bake deploy-dev test promote destroy-dev rotate rollback sweep revoke drift"
 if [ -n "${KILN_BIN_DIR:-}" ]; then
   for s in $steps; do
     [ -x "$KILN_BIN_DIR/kiln-$s" ] || { echo "kiln: $KILN_BIN_DIR/kiln-$s is missing" >&2; exit 2; }

@@ -18,6 +18,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/steps/check"
 	"github.com/kiln-ci/kiln/internal/steps/deploy"
 	"github.com/kiln-ci/kiln/internal/steps/destroy"
+	"github.com/kiln-ci/kiln/internal/steps/drift"
 	"github.com/kiln-ci/kiln/internal/steps/promote"
 	"github.com/kiln-ci/kiln/internal/steps/revoke"
 	"github.com/kiln-ci/kiln/internal/steps/rollback"
@@ -29,7 +30,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the help sections of README.md")
 
 // Steps are every binary's step, in pipeline order.
-var Steps = []step.Step{validate.Step{}, bake.Step{}, deploy.Step{}, check.Step{}, promote.Step{}, destroy.Step{}, rotate.Step{}, rollback.Step{}, sweep.Step{}, revoke.Step{}}
+var Steps = []step.Step{validate.Step{}, bake.Step{}, deploy.Step{}, check.Step{}, promote.Step{}, destroy.Step{}, rotate.Step{}, rollback.Step{}, sweep.Step{}, revoke.Step{}, drift.Step{}}
 
 func help(t *testing.T, s step.Step) string {
 	var out bytes.Buffer

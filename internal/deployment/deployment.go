@@ -30,6 +30,9 @@ var PlanReportFlag = step.Flag{Name: "plan-report", Env: "KILN_PLAN_REPORT",
 type Options struct {
 	DryRun     bool   // plan only: report whether anything would change
 	PlanReport string // write GitLab's Terraform report of the plan here ("" for none)
+	// Promote says the environment is a promotion's target (kiln-promote, kiln-rollback):
+	// its deployment gets no TTL, and neither do its instances' owner labels.
+	Promote bool
 }
 
 // Result is what Apply did.
@@ -69,6 +72,7 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 	if err := ImageVarDeclared(r.Config, name); err != nil {
 		return Result{}, err
 	}
+	img.Promote = o.Promote
 	t, err := environment.Open(ctx, Terraform(r), name, img)
 	if err != nil {
 		return Result{}, err
@@ -104,7 +108,7 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 	}
 	d := &record.Deployment{Environment: name, Workspace: t.Env.Workspace, ImageID: img.ID, At: r.Env.Now().UTC(),
 		Outputs: Outputs(r, name, st.Outputs), StateLineage: st.Lineage, StateSerial: st.Serial, StateDigest: st.Digest}
-	if name != r.Config.Promote.Environment {
+	if !o.Promote && name != r.Config.Promote.Environment {
 		// A dev environment lives for the run's TTL; kiln-sweep destroys it after that.
 		d.Expires = d.At.Add(r.Owner.Expires.Sub(r.Owner.Created))
 	}

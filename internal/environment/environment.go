@@ -56,6 +56,9 @@ type Image struct {
 	// Blank sets the image variable to "" when ID is empty: Terraform wants every required
 	// variable, even to destroy, and a destroy without a record knows no image.
 	Blank bool
+	// Promote says the environment is being promoted to (kiln-promote, kiln-rollback): what
+	// runs there has no TTL, whatever its name.
+	Promote bool
 }
 
 // Open prepares Terraform for environment name with img and runs terraform init. Close
@@ -122,7 +125,7 @@ func (t *Target) prepare(o Options, exe string, img Image, offline bool) error {
 	// Owner labels, for a configuration that declares kiln_labels: with the run's TTL, except
 	// in the promote environment, whose instances kiln-sweep must never take for expired.
 	add := map[string]string{"KILN_ENVIRONMENT": t.Name,
-		"TF_VAR_" + owner.LabelsVar: owner.Current().LabelsValue(t.Name != o.Config.Promote.Environment)}
+		"TF_VAR_" + owner.LabelsVar: owner.Current().LabelsValue(!img.Promote && t.Name != o.Config.Promote.Environment)}
 	if img.ID != "" {
 		add["KILN_IMAGE_ID"] = img.ID
 	}

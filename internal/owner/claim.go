@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,9 +26,16 @@ type Claim struct {
 	ConfigDir   string    `json:"config_dir"` // kiln.yaml's directory
 	Workspace   string    `json:"workspace"`
 	Started     time.Time `json:"started"`
+	Boot        string    `json:"boot"` // the kernel's boot id: which machine, which boot
 
-	path string
+	// LastSeen is when the run last showed it was alive (the claim file's modification
+	// time, touched every HeartbeatInterval while the run lives).
+	LastSeen time.Time `json:"-"`
+	path     string
 }
+
+// HeartbeatInterval is how often a live run touches its claims.
+const HeartbeatInterval = 10 * time.Second
 
 // ClaimDir is where this user's claims live on this host.
 func ClaimDir() string { return ClaimDirIn(os.TempDir()) }
@@ -41,8 +49,8 @@ func ClaimDirIn(base string) string {
 func Stake(environment, configDir, workspace string) (func(), error) {
 	r := Current()
 	c := Claim{Run: r.ID, Host: r.Host, User: UserName(), Step: r.Step, Environment: environment,
-		ConfigDir: configDir, Workspace: workspace, Started: time.Now().UTC()}
-	if err := os.MkdirAll(ClaimDir(), 0o700); err != nil {
+		ConfigDir: configDir, Workspace: workspace, Started: time.Now().UTC(), Boot: BootID()}
+	if err := privateDir(ClaimDir()); err != nil {
 		return nil, fmt.Errorf("claim on %s: %w", environment, err)
 	}
 	f, err := os.CreateTemp(ClaimDir(), "claim-"+r.ID+"-*.json")
@@ -57,15 +65,61 @@ func Stake(environment, configDir, workspace string) (func(), error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("claim on %s: %w", environment, err)
 	}
-	return func() { os.Remove(f.Name()) }, nil
+	// The heartbeat bounds when the run was last alive, for kiln-sweep's proof.
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(HeartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				_ = os.Chtimes(f.Name(), now, now)
+			}
+		}
+	}()
+	return func() { close(stop); <-done; os.Remove(f.Name()) }, nil
+}
+
+// privateDir makes dir (0700) or checks that the one there is this user's, private, and not
+// a symbolic link: in a shared temporary directory another user could have made it first,
+// to read or plant claims.
+func privateDir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !st.IsDir() || !ok || int(sys.Uid) != os.Getuid() || st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s is not a private directory of this user (mode %v): remove it", dir, st.Mode())
+	}
+	return nil
+}
+
+// BootID identifies this machine's current boot (shared by its containers): a run on another
+// machine whose host name is the same never passes for one of this machine's.
+func BootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // Claims lists this user's claims on this host.
 func Claims() ([]Claim, error) {
-	entries, err := os.ReadDir(ClaimDir())
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(ClaimDir()); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err := privateDir(ClaimDir()); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(ClaimDir())
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +129,13 @@ func Claims() ([]Claim, error) {
 			continue
 		}
 		p := filepath.Join(ClaimDir(), e.Name())
+		st, err := os.Lstat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); !ok || int(sys.Uid) != os.Getuid() {
+			continue
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			continue
@@ -84,13 +145,14 @@ func Claims() ([]Claim, error) {
 			continue
 		}
 		c.path = p
+		c.LastSeen = st.ModTime().UTC()
 		out = append(out, c)
 	}
 	return out, nil
 }
 
 // Alive reports whether the claim's run still runs.
-func (c Claim) Alive() bool { return Alive(c.Run) }
+func (c Claim) Alive() bool { return (c.Boot == "" || c.Boot == BootID()) && Alive(c.Run) }
 
 // Remove deletes a claim found by Claims.
 func (c Claim) Remove() error {

@@ -79,6 +79,7 @@ func Current() Run {
 func (r Run) Labels() map[string]string {
 	l := map[string]string{
 		"kiln-host":    labelValue(r.Host),
+		"kiln-boot":    labelValue(BootID()),
 		"kiln-run":     labelValue(r.ID),
 		"kiln-step":    labelValue(r.Step),
 		"kiln-created": strconv.FormatInt(r.Created.Unix(), 10),

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Process is a process that carries a kiln run's labels in its environment: a tool kiln
@@ -36,7 +37,10 @@ func Processes() []Process {
 		if err != nil || skip[pid] {
 			continue
 		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/environ") // only this user's are readable
+		if st, err := os.Stat("/proc/" + e.Name()); err != nil || !ownedBy(st, os.Geteuid()) {
+			continue // another user's: never ours to judge, even when root could read it
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/environ")
 		if err != nil || !bytes.Contains(data, []byte(EnvID+"=")) {
 			continue
 		}
@@ -79,4 +83,9 @@ func statField(pid, n int) int {
 	}
 	v, _ := strconv.Atoi(f[n])
 	return v
+}
+
+func ownedBy(st os.FileInfo, uid int) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(sys.Uid) == uid
 }

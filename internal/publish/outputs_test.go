@@ -3,7 +3,9 @@ package publish
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiln-ci/kiln/internal/record"
 )
@@ -54,5 +56,22 @@ func TestOutputVars(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecordOutputsOrder: the most recent deployment's outputs come first, so that when
+// kiln.env cannot hold them all the environment just promoted to keeps its own.
+func TestRecordOutputsOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	rec := &record.Record{Deployments: []record.Deployment{
+		{Environment: "dev", At: t0, Outputs: map[string]record.Output{"b": out(`"1"`), "a": out(`"2"`)}},
+		{Environment: "prod", At: t0.Add(time.Hour), Outputs: map[string]record.Output{"url": out(`"http://p/"`)}},
+	}}
+	var keys []string
+	for _, v := range RecordOutputs(rec) {
+		keys = append(keys, v.Key)
+	}
+	if got := strings.Join(keys, " "); got != "KILN_OUTPUT_PROD_URL KILN_OUTPUT_DEV_A KILN_OUTPUT_DEV_B" {
+		t.Errorf("order: %s", got)
 	}
 }

@@ -50,12 +50,24 @@ func (t Target) Write(rec *record.Record) error {
 	return t.outputs(vars)
 }
 
-// RecordOutputs are the output variables of every deployment of rec.
-func RecordOutputs(rec *record.Record) map[string]string {
-	out := map[string]string{}
-	for _, d := range rec.Deployments {
-		for k, v := range OutputVars(d.Environment, d.Outputs) {
-			out[k] = v
+// Var is one optional kiln.env variable.
+type Var struct{ Key, Value string }
+
+// RecordOutputs are the output variables of every deployment of rec, the most recent
+// deployment's first (when kiln.env cannot hold them all, the environment a step just
+// deployed or promoted to keeps its outputs), each deployment's in key order.
+func RecordOutputs(rec *record.Record) []Var {
+	deps := append([]record.Deployment(nil), rec.Deployments...)
+	sort.SliceStable(deps, func(i, j int) bool { return deps[i].At.After(deps[j].At) })
+	var out []Var
+	seen := map[string]bool{}
+	for _, d := range deps {
+		vars := OutputVars(d.Environment, d.Outputs)
+		for _, k := range sorted(vars) {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, Var{k, vars[k]})
+			}
 		}
 	}
 	return out
@@ -77,15 +89,16 @@ func (t Target) outputs(vars map[string]string) error {
 	return t.CI.Summary(md.String())
 }
 
-// addOptional adds each of extra (in key order) to env and vars while kiln.env stays within
+// addOptional adds each of extra (in its order) to env and vars while kiln.env stays within
 // its limits, and warns about what it leaves out.
-func (t Target) addOptional(env *record.Dotenv, vars, extra map[string]string) {
+func (t Target) addOptional(env *record.Dotenv, vars map[string]string, extra []Var) {
 	var left []string
-	for _, k := range sorted(extra) {
+	for _, v := range extra {
+		k := v.Key
 		old, had := env.Get(k)
-		if env.Set(k, extra[k]) == nil {
+		if env.Set(k, v.Value) == nil {
 			if _, err := env.Bytes(); err == nil {
-				vars[k] = extra[k]
+				vars[k] = v.Value
 				continue
 			}
 		}

@@ -43,9 +43,31 @@ func init() {
 	if os.Getenv(envTool) == "" {
 		return
 	}
+	if !startedByKiln() {
+		// Settings inherited from somewhere else (a job's variables): kiln runs as itself,
+		// and passes them to nobody.
+		for _, kv := range os.Environ() {
+			if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, Prefix) {
+				os.Unsetenv(k)
+			}
+		}
+		return
+	}
 	// init runs on the process's main thread, whose parent-death signal is the one the
 	// kernel sends.
 	os.Exit(supervise())
+}
+
+// startedByKiln reports whether this process is a supervisor kiln started: its parent is
+// the process KILN_SUPERVISE_PARENT names, and runs this same executable.
+func startedByKiln() bool {
+	parent, err := strconv.Atoi(os.Getenv(envParent))
+	if err != nil || parent <= 1 || parent != os.Getppid() {
+		return false
+	}
+	self, err1 := os.Readlink("/proc/self/exe")
+	theirs, err2 := os.Readlink("/proc/" + strconv.Itoa(parent) + "/exe")
+	return err1 == nil && err2 == nil && self == theirs
 }
 
 // Command returns the executable to start for tool and the variables to add to its

@@ -133,3 +133,22 @@ func alive(pid int) bool {
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(f) > 0 && f[0] != "Z"
 }
+
+// TestInheritedSettings: KILN_SUPERVISE_TOOL from a job's environment does not turn a kiln
+// binary into a supervisor of that tool: it runs as itself, and the settings are dropped.
+func TestInheritedSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	// A shell that names itself as the parent, as a job's script could.
+	cmd := exec.Command("sh", "-c", envParent+`=$$ "$@"; exit $?`, "sh", os.Args[0], "-test.run=^TestToolEnv$", "-test.v", marker)
+	cmd.Env = append(os.Environ(), envTool+"=/bin/touch")
+	out, err := cmd.CombinedOutput()
+	if exists(marker) {
+		t.Fatalf("the inherited KILN_SUPERVISE_TOOL ran: %s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestToolEnv") {
+		t.Fatalf("the binary did not run as itself: %v\n%s", err, out)
+	}
+}

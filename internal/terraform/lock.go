@@ -98,7 +98,8 @@ func (t *TF) LockHolder(ctx context.Context) (*LockError, error) {
 	switch {
 	case errors.As(err, &le):
 		return le, nil
-	case err == nil, strings.Contains(err.Error(), "No matching objects found"), strings.Contains(err.Error(), "Invalid target address"):
+	case err == nil, strings.Contains(err.Error(), "No matching objects found"), strings.Contains(err.Error(), "Invalid target address"),
+		strings.Contains(err.Error(), "No state file was found"):
 		return nil, nil // the lock was taken and given back
 	default:
 		return nil, err

@@ -81,3 +81,16 @@ func TestRevoke(t *testing.T) {
 	must(t, w.dir, "deploy-dev", env)
 	wantExit(t, kiln(t, w.dir, "revoke", env, "--reason", "x", "--at", "next week"), 2, "neither an RFC 3339 time")
 }
+
+// TestRevokeAgain: revoking a revoked image again never lifts or postpones it: the first
+// revocation stands, and the image stays refused.
+func TestRevokeAgain(t *testing.T) {
+	w := newWorld(t)
+	must(t, w.dir, "bake", nil)
+	must(t, w.dir, "revoke", nil, "--reason", "CVE-1")
+	r := must(t, w.dir, "revoke", nil, "--reason", "never mind", "--at", "2099-01-01")
+	if !strings.Contains(r.stdout, "that revocation stands") || !strings.Contains(r.stdout, ": CVE-1") {
+		t.Fatalf("revoking again: %s", r)
+	}
+	wantExit(t, kiln(t, w.dir, "deploy-dev", nil), 8, "CVE-1")
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
@@ -118,6 +119,12 @@ func (r *Registry) Uses(context.Context, []registry.Image) (registry.Uses, error
 
 // update rewrites image id's metadata atomically after change.
 func (r *Registry) update(id string, change func(*Image) error) error {
+	// One change at a time per image: a revocation racing a rotation must not be lost.
+	unlock, err := r.lockImage(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	img, err := r.Get(id)
 	if err != nil {
 		return err
@@ -147,3 +154,25 @@ func day(t time.Time) string {
 
 // isTombstone reports whether img is a DELETED image's remaining metadata.
 func isTombstone(img *Image) bool { return strings.EqualFold(img.State, string(registry.Deleted)) }
+
+// lockImage takes an exclusive flock for image id's metadata, waiting for another run's
+// change to end. The lock files live apart from the images, in locks/.
+func (r *Registry) lockImage(id string) (func(), error) {
+	k, err := key(id)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(r.Dir, "locks")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lock image %s: %w", id, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, k+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock image %s: %w", id, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock image %s: %w", id, err)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,4 +160,42 @@ func TestLifecycleMethods(t *testing.T) {
 		t.Fatalf("second Lock = %v, want exit 3", err)
 	}
 	unlock()
+}
+
+// TestConcurrentUpdates: a label (a revocation) and a state change racing on one image are
+// both kept.
+func TestConcurrentUpdates(t *testing.T) {
+	r := &local.Registry{Dir: t.TempDir(), Now: time.Now}
+	var ids []string
+	for i := 0; i < 20; i++ {
+		p := filepath.Join(t.TempDir(), "disk.img")
+		if err := os.WriteFile(p, []byte{byte(i)}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		img, err := r.Import([]string{p}, "img", "f", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, img.ID)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(2)
+		go func() { defer wg.Done(); _ = r.Label(ctx, id, map[string]string{"kiln-revoked-at": "1"}) }()
+		go func() {
+			defer wg.Done()
+			_ = r.SetState(ctx, id, registry.Deprecated, registry.Dates{Deprecated: time.Now()})
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		img, err := r.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Labels["kiln-revoked-at"] != "1" || img.State != "DEPRECATED" {
+			t.Fatalf("image %s lost an update: labels %v, state %s", id, img.Labels, img.State)
+		}
+	}
 }

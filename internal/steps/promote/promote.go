@@ -95,7 +95,7 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 		return false, err
 	}
 	env := deployment.PromoteEnvironment(r)
-	res, err := deployment.Apply(ctx, r, env, img, deployment.Options{DryRun: dryRun, PlanReport: r.Path(r.Opts.Get("plan-report"))})
+	res, err := deployment.Apply(ctx, r, env, img, deployment.Options{DryRun: dryRun, PlanReport: r.Path(r.Opts.Get("plan-report")), Promote: true})
 	if err != nil {
 		return false, err
 	}

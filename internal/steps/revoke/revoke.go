@@ -34,7 +34,8 @@ func (Step) Description() string {
 		"kiln-rollback's default target skips it, and kiln-rotate retires it as soon as nothing runs it.\n" +
 		"Lists the environments whose Terraform state still runs it, with the command that moves each off\n" +
 		"it. Revoking the family's current image when no earlier promoted image is left to roll back to\n" +
-		"is refused (exit 8) unless --force. --dry-run says what it would do."
+		"is refused (exit 8) unless --force. Revoking again never lifts or postpones a revocation: one in\n" +
+		"effect stands, a scheduled one is only brought forward. --dry-run says what it would do."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
@@ -95,7 +96,14 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	}
 	rv := registry.Revocation{At: at, By: who(r), Reason: reason}
 	if old, ok := registry.RevocationOf(img); ok {
-		r.Logf("image %s was already %s; recording the new revocation", id, old)
+		// A revocation is never lifted or postponed by revoking again: one in effect stands
+		// as it is; a scheduled one is replaced only by an earlier date.
+		if old.InEffect(now) || !old.At.After(at) {
+			fmt.Fprintf(r.Out, "image %s is already %s; that revocation stands\n", id, old)
+			running(ctx, r, img, fam, target)
+			return nil
+		}
+		r.Logf("image %s was to be %s; revoking it from %s instead", id, old, at.Format(time.RFC3339))
 	}
 	verb := "revoked"
 	if r.Opts.Bool("dry-run") {

@@ -99,7 +99,7 @@ func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registr
 	if err != nil {
 		return err
 	}
-	res, err := deployment.Apply(ctx, r, env, target, deployment.Options{DryRun: r.Opts.Bool("dry-run")})
+	res, err := deployment.Apply(ctx, r, env, target, deployment.Options{DryRun: r.Opts.Bool("dry-run"), Promote: true})
 	if err != nil {
 		return err
 	}

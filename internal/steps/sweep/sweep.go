@@ -23,6 +23,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/owner"
 	"github.com/kiln-ci/kiln/internal/privdir"
+	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/registry/local"
 	"github.com/kiln-ci/kiln/internal/registry/open"
@@ -71,6 +72,7 @@ type sweeper struct {
 	now      time.Time
 	found    []finding
 	heldLock bool // a lock kiln cannot prove abandoned
+	errors   int  // what could not be checked
 }
 
 // Run lists the findings and, with --apply, removes them.
@@ -79,14 +81,10 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	s.tempDirs()
 	s.processes()
 	if err := s.registry(ctx); err != nil {
-		return err
+		s.failed("registry", err)
 	}
-	if err := s.environments(ctx); err != nil {
-		return err
-	}
-	if err := s.locks(ctx); err != nil {
-		return err
-	}
+	s.environments(ctx)
+	s.locks(ctx)
 	apply := r.Opts.Bool("apply")
 	var failed []error
 	removed := 0
@@ -117,6 +115,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if len(failed) > 0 {
 		return exitcode.New(exitcode.Failed, "%d of %d could not be removed: %w", len(failed), len(s.found), errors.Join(failed...))
 	}
+	if s.errors > 0 {
+		return exitcode.New(exitcode.Failed, "%d could not be checked (see above); the rest was swept", s.errors)
+	}
 	if s.heldLock {
 		return exitcode.New(exitcode.Locked, "a state lock is held and kiln cannot prove its holder dead; release it with the command above once no run holds it")
 	}
@@ -136,7 +137,10 @@ func (s *sweeper) tempDirs() {
 }
 
 // processes: those of runs that no longer run (unless their supervisor, still stopping its
-// tool, does) and those of any run past its TTL.
+// tool, does), killed; and the live runs past their TTL, interrupted through their supervisor
+// as a cancel would (kiln-promote's and kiln-rollback's only reported: a promotion is never
+// cut short by a sweep). Processes that left their run's process group (a daemonized VM) are
+// meant to outlive it and are left alone.
 func (s *sweeper) processes() {
 	procs := owner.Processes()
 	supervised := map[string]bool{} // runs with a live supervisor
@@ -146,23 +150,50 @@ func (s *sweeper) processes() {
 		}
 	}
 	host, _ := os.Hostname()
+	expired := map[string]bool{}
 	for _, p := range procs {
-		if p.Detached() && !p.Supervisor {
-			continue // it left the run's process group (setsid): meant to outlive the run
+		if p.Run.Host != host {
+			continue // labels of another machine's run (a container's own name): not ours to judge
 		}
-		var why string
 		switch {
-		case p.Run.Host == host && !owner.Alive(p.Run.ID) && !supervised[p.Run.ID]:
-			why = fmt.Sprintf("its kiln run (%s %s) no longer runs", stepName(p.Run), p.Run.ID)
-		case !p.Run.Expires.IsZero() && s.now.After(p.Run.Expires):
-			why = fmt.Sprintf("its kiln run (%s %s) is past its TTL (expired %s)", stepName(p.Run), p.Run.ID, p.Run.Expires.Format(time.RFC3339))
-		default:
+		case p.Detached() && !p.Supervisor:
 			continue
+		case !owner.Alive(p.Run.ID) && !supervised[p.Run.ID]:
+			pid := p.PID
+			s.add(finding{kind: "process", what: fmt.Sprintf("%d (%s)", pid, p.Command),
+				why:    fmt.Sprintf("its kiln run (%s %s) no longer runs", stepName(p.Run), p.Run.ID),
+				remove: func(context.Context) error { return kill(pid) }})
+		case !p.Run.Expires.IsZero() && s.now.After(p.Run.Expires) && p.Supervisor && !expired[p.Run.ID]:
+			expired[p.Run.ID] = true
+			s.expiredRun(p.Run, procs)
 		}
-		pid := p.PID
-		s.add(finding{kind: "process", what: fmt.Sprintf("%d (%s)", pid, p.Command), why: why,
-			remove: func(context.Context) error { return kill(pid) }})
 	}
+}
+
+// expiredRun reports a live run past its TTL and, unless it is a promotion, stops it as a
+// cancel would: SIGINT to its supervisors, which stop their tools gracefully.
+func (s *sweeper) expiredRun(run owner.Run, procs []owner.Process) {
+	var sups []int
+	for _, p := range procs {
+		if p.Run.ID == run.ID && p.Supervisor {
+			sups = append(sups, p.PID)
+		}
+	}
+	why := fmt.Sprintf("past its TTL (expired %s)", run.Expires.Format(time.RFC3339))
+	what := fmt.Sprintf("%s %s", stepName(run), run.ID)
+	if run.Step == "promote" || run.Step == "rollback" {
+		s.add(finding{kind: "run", what: what, why: why + "; a promotion is never interrupted by kiln-sweep: stop it by hand if it hangs"})
+		return
+	}
+	s.add(finding{kind: "run", what: what, why: why + "; interrupted like a cancel (SIGINT to its tools)",
+		remove: func(context.Context) error {
+			for _, pid := range sups {
+				if err := syscall.Kill(pid, syscall.SIGINT); err != nil && !errors.Is(err, syscall.ESRCH) {
+					return err
+				}
+			}
+			return nil
+		}})
 }
 
 func stepName(r owner.Run) string {
@@ -242,9 +273,12 @@ func (s *sweeper) instances(reg instanceSweeper, insts []registry.OwnedInstance)
 	}
 }
 
-// ranHere reports whether instance labels name this host as the one their run ran on.
+// ranHere reports whether instance labels name this machine as the one their run ran on:
+// its host name and its boot (containers of other machines may share a host name).
 func ranHere(labels map[string]string, host string) bool {
-	return labels["kiln-host"] != "" && labels["kiln-host"] == owner.Run{Host: host}.Labels()["kiln-host"]
+	here := owner.Run{Host: host}.Labels()
+	return labels["kiln-host"] != "" && labels["kiln-host"] == here["kiln-host"] &&
+		labels["kiln-boot"] != "" && labels["kiln-boot"] == here["kiln-boot"]
 }
 
 // localRunID is the run's ProcessID from its label ("<pid>-<ticks>").
@@ -258,28 +292,88 @@ func unixLabel(v string) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
-// environments: the record's dev deployments past their TTL that still have resources.
-func (s *sweeper) environments(ctx context.Context) error {
+// environments: the record's dev deployments past their TTL whose state is still the one
+// the record's deployment left (a newer run's redeploy is not this record's to destroy).
+// Never the promote environment, nor any environment a promotion went to.
+func (s *sweeper) environments(ctx context.Context) {
 	rec, err := s.r.ReadRecord()
 	if err != nil {
-		return nil // no record here: no dev environment of this workspace to know of
+		return // no record here: no dev environment of this workspace to know of
 	}
 	for _, d := range rec.Deployments {
-		if d.Expires.IsZero() || !s.now.After(d.Expires) || d.Environment == s.r.Config.Promote.Environment {
+		if d.Expires.IsZero() || !s.now.After(d.Expires) || d.Environment == s.r.Config.Promote.Environment ||
+			rec.Promotion != nil && d.Environment == rec.Promotion.Environment {
 			continue
 		}
-		name := d.Environment
-		if n, err := s.resources(ctx, name); err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
-			continue // destroyed since
+		d := d
+		ours, err := s.deployedBy(ctx, d)
+		if err != nil {
+			s.failed(d.Environment, err)
+			continue
 		}
-		s.add(finding{kind: "environment", what: name, why: fmt.Sprintf("deployed %s with %s, past its TTL (expired %s)",
+		if !ours {
+			continue // destroyed, or redeployed since
+		}
+		s.add(finding{kind: "environment", what: d.Environment, why: fmt.Sprintf("deployed %s with %s, past its TTL (expired %s)",
 			d.At.Format(time.RFC3339), d.ImageID, d.Expires.Format(time.RFC3339)),
-			remove: func(ctx context.Context) error { return s.destroy(ctx, name, rec.Image.ID) }})
+			remove: func(ctx context.Context) error { return s.destroy(ctx, d, rec.Image.ID) }})
 	}
-	return nil
+}
+
+// failed reports what could not be checked; the sweep goes on with the rest and exits 1.
+func (s *sweeper) failed(what string, err error) {
+	s.errors++
+	s.add(finding{kind: "error", what: what, why: "could not be checked: " + err.Error()})
+}
+
+// sameState reports whether st is the state deployment d left: its digest when the record
+// has it, else its lineage and serial.
+func sameState(st *terraform.State, d record.Deployment) bool {
+	if st.Resources == 0 {
+		return false
+	}
+	if d.StateDigest != "" {
+		return st.Digest == d.StateDigest
+	}
+	return d.StateLineage != "" && st.Lineage == d.StateLineage && st.Serial == d.StateSerial
+}
+
+// deployedBy reports whether d's environment still holds the state d left.
+func (s *sweeper) deployedBy(ctx context.Context, d record.Deployment) (bool, error) {
+	t, err := environment.Open(ctx, s.quiet(), d.Environment, environment.Image{Blank: true})
+	if err != nil {
+		return false, err
+	}
+	defer t.Close()
+	if existed, err := t.Workspace(ctx, false); err != nil || !existed {
+		return false, err
+	}
+	st, err := t.State(ctx)
+	if err != nil {
+		return false, err
+	}
+	return sameState(st, d), nil
+}
+
+// destroy destroys d's environment if its state is still the one d left.
+func (s *sweeper) destroy(ctx context.Context, d record.Deployment, image string) error {
+	t, err := environment.Open(ctx, deployment.Terraform(s.r), d.Environment, environment.Image{ID: image, Blank: true})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	existed, err := t.Workspace(ctx, false)
+	if err != nil || !existed {
+		return err
+	}
+	st, err := t.State(ctx)
+	if err != nil {
+		return err
+	}
+	if !sameState(st, d) {
+		return fmt.Errorf("%s was redeployed since; left alone", d.Environment)
+	}
+	return t.Destroy(ctx)
 }
 
 // quiet is Terraform for reading only: what it prints would bury the findings.
@@ -289,48 +383,23 @@ func (s *sweeper) quiet() environment.Options {
 	return o
 }
 
-// resources counts what environment name's state holds.
-func (s *sweeper) resources(ctx context.Context, name string) (int, error) {
-	t, err := environment.Open(ctx, s.quiet(), name, environment.Image{Blank: true})
-	if err != nil {
-		return 0, err
-	}
-	defer t.Close()
-	if existed, err := t.Workspace(ctx, false); err != nil || !existed {
-		return 0, err
-	}
-	return t.StateResources(ctx)
-}
-
-func (s *sweeper) destroy(ctx context.Context, name, image string) error {
-	t, err := environment.Open(ctx, deployment.Terraform(s.r), name, environment.Image{ID: image, Blank: true})
-	if err != nil {
-		return err
-	}
-	defer t.Close()
-	existed, err := t.Workspace(ctx, false)
-	if err != nil || !existed {
-		return err
-	}
-	return t.Destroy(ctx)
-}
-
 // locks: the state lock of each environment a run that no longer runs claimed (and of
-// --environment). A lock is released only when its holder is provably that dead run.
-func (s *sweeper) locks(ctx context.Context) error {
+// --environment). A lock is released only when its holder is provably that dead run, and
+// never while any live run on this machine claims an environment of that name (another
+// checkout of the same project shares its state).
+func (s *sweeper) locks(ctx context.Context) {
 	claims, err := owner.Claims()
 	if err != nil {
-		return err
+		s.failed("claims", err)
+		return
 	}
 	dead := map[string][]owner.Claim{}
 	live := map[string]bool{}
 	for _, c := range claims {
-		if c.ConfigDir != s.r.Config.Dir {
-			continue
-		}
-		if c.Alive() {
+		switch {
+		case c.Alive():
 			live[c.Environment] = true
-		} else {
+		case c.ConfigDir == s.r.Config.Dir:
 			dead[c.Environment] = append(dead[c.Environment], c)
 		}
 	}
@@ -345,11 +414,18 @@ func (s *sweeper) locks(ctx context.Context) error {
 		if live[name] {
 			continue // a live run works on it: its lock is its own
 		}
+		if _, err := s.r.Config.Env(name); err != nil {
+			for _, c := range dead[name] {
+				c := c
+				s.add(finding{kind: "claim", what: name + " by " + c.Run, why: "left by a kiln run that no longer runs, for an environment kiln.yaml no longer has",
+					remove: func(context.Context) error { return c.Remove() }})
+			}
+			continue
+		}
 		if err := s.lock(ctx, name, dead[name]); err != nil {
-			return err
+			s.failed("environment "+name, err)
 		}
 	}
-	return nil
 }
 
 func (s *sweeper) lock(ctx context.Context, name string, claims []owner.Claim) error {
@@ -423,8 +499,12 @@ func provenDead(held *terraform.LockError, claims []owner.Claim, user string) (o
 	if err != nil {
 		return owner.Claim{}, false
 	}
+	// Taken while that run was alive: after it started, before its last heartbeat (plus
+	// one interval, and a second of clock granularity).
+	boot := owner.BootID()
 	for _, c := range claims {
-		if c.Host == host && !c.Alive() && !created.Before(c.Started.Add(-time.Second)) {
+		lastAlive := c.LastSeen.Add(owner.HeartbeatInterval + time.Second)
+		if c.Host == host && c.Boot == boot && !c.Alive() && !created.Before(c.Started.Add(-time.Second)) && !created.After(lastAlive) {
 			return c, true
 		}
 	}

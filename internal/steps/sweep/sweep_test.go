@@ -19,8 +19,12 @@ func TestProvenDead(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	dead := owner.Claim{Run: owner.ProcessID(gone.Process.Pid), Host: host, Step: "deploy-dev", Started: started}
-	alive := owner.Claim{Run: owner.ProcessID(os.Getpid()), Host: host, Started: started}
+	boot := owner.BootID()
+	seen := started.Add(2 * time.Minute)
+	dead := owner.Claim{Run: owner.ProcessID(gone.Process.Pid), Host: host, Step: "deploy-dev", Started: started, Boot: boot, LastSeen: seen}
+	alive := owner.Claim{Run: owner.ProcessID(os.Getpid()), Host: host, Started: started, Boot: boot, LastSeen: seen}
+	otherBoot := dead
+	otherBoot.Boot = "another-machine"
 	at := started.Add(time.Minute).Format(time.RFC3339Nano)
 	for _, tc := range []struct {
 		name   string
@@ -35,6 +39,8 @@ func TestProvenDead(t *testing.T) {
 		{"taken before the run", terraform.LockError{ID: "1", Who: "ci@" + host, Created: started.Add(-time.Hour).Format(time.RFC3339Nano)}, []owner.Claim{dead}, false},
 		{"the run still runs", terraform.LockError{ID: "1", Who: "ci@" + host, Created: at}, []owner.Claim{alive}, false},
 		{"no claim", terraform.LockError{ID: "1", Who: "ci@" + host, Created: at}, nil, false},
+		{"taken after the run's last heartbeat", terraform.LockError{ID: "1", Who: "ci@" + host, Created: started.Add(time.Hour).Format(time.RFC3339Nano)}, []owner.Claim{dead}, false},
+		{"a claim of another machine", terraform.LockError{ID: "1", Who: "ci@" + host, Created: at}, []owner.Claim{otherBoot}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, got := provenDead(&tc.held, tc.claims, "ci"); got != tc.want {

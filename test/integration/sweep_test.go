@@ -156,3 +156,37 @@ func waitFile(t *testing.T, path string, cmd *exec.Cmd, out *bytes.Buffer) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSweepLeavesOthersAlone: kiln-sweep never destroys an environment a promotion went to,
+// even one promoted to with --environment under a short TTL, nor a dev environment a newer
+// run redeployed since the record it reads.
+func TestSweepLeavesOthersAlone(t *testing.T) {
+	w := newWorld(t)
+	cfg := strings.Replace(w.template, "  prod:\n", "  prod-eu:\n    terraform: terraform/\n    vars:\n      port: 1\n  prod:\n", 1)
+	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), cfg)
+	short := map[string]string{"KILN_TTL": "1s", "KILN_SOURCE_SHA": strings.Repeat("a", 40)}
+	for _, s := range []string{"bake", "deploy-dev", "test"} {
+		must(t, w.dir, s, short)
+	}
+	must(t, w.dir, "promote", short, "--environment", "prod-eu")
+	old := readFile(t, filepath.Join(w.dir, "kiln-image.json"))
+
+	// A newer pipeline redeploys dev with its own image and a long TTL.
+	newer := map[string]string{"KILN_SOURCE_SHA": strings.Repeat("b", 40)}
+	must(t, w.dir, "bake", newer)
+	must(t, w.dir, "deploy-dev", newer)
+	devState := w.state(t, "dev")
+	time.Sleep(1100 * time.Millisecond)
+
+	writeFile(t, filepath.Join(w.dir, "kiln-image.json"), old) // a late job of the old pipeline
+	r := must(t, w.dir, "sweep", nil, "--apply")
+	if strings.Contains(r.stdout, "environment ") {
+		t.Fatalf("kiln-sweep found an environment to destroy:\n%s", r)
+	}
+	if len(w.state(t, "prod-eu")) == 0 {
+		t.Error("prod-eu was destroyed")
+	}
+	if got := w.state(t, "dev"); fmt.Sprint(got) != fmt.Sprint(devState) {
+		t.Errorf("dev changed: %v, want %v", got, devState)
+	}
+}

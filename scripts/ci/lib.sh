@@ -1,6 +1,6 @@
 # Sourced by the stage scripts: kiln_exec STEP [ARGS...] replaces the shell with kiln-STEP,
 # taken from KILN_BIN_DIR when it is set, else from .kiln/bin (setup.sh), else from PATH, so
-# its exit code (0..8, 130, 143) is the stage's. kiln reads its settings from KILN_* variables (KILN_CONFIG, KILN_RECORD, ...).
+# its exit code (0..9, 130, 143) is the stage's. kiln reads its settings from KILN_* variables (KILN_CONFIG, KILN_RECORD, ...).
 kiln_exec() {
   local step=$1 exe
   shift

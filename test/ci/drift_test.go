@@ -34,7 +34,74 @@ func TestGitLabDriftSnippet(t *testing.T) {
 		t.Fatalf("in sync: issues %+v\n%s", fake.Issues(), log)
 	}
 
-	statePath := filepath.Join(g.f.state, "prod", "terraform.tfstate")
+	changeBehindKiln(t, filepath.Join(g.f.state, "prod", "terraform.tfstate"))
+	log, _ = g.run(t, vars...)
+	wantJobs(t, log, map[string]string{"drift": "FAIL"})
+	issues := fake.Issues()
+	if len(issues) != 1 || !strings.Contains(issues[0].Description, "prod: terraform_data.vm: update: input") {
+		t.Fatalf("after drift: issues %+v\n%s", issues, log)
+	}
+	if _, err := os.Stat(g.artifact("drift", "kiln-drift.json")); err != nil {
+		t.Errorf("the drift report is not an artifact: %v", err)
+	}
+}
+
+// TestGitHubDriftSnippet lints the README's scheduled GitHub drift workflow with actionlint.
+func TestGitHubDriftSnippet(t *testing.T) {
+	actionlint := tool(t, "actionlint", "KILN_ACTIONLINT")
+	wf := filepath.Join(t.TempDir(), ".github", "workflows", "drift.yml")
+	writeFile(t, wf, snippet(t, "github-drift"))
+	if out, code := run(t, filepath.Dir(wf), nil, actionlint, "-no-color", wf); code != 0 {
+		t.Fatalf("actionlint: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(readFile(t, filepath.Join(repoRoot, "action.yml")), "|drift|") {
+		t.Fatal("action.yml does not accept step: drift")
+	}
+}
+
+// TestJenkinsDriftSnippet runs the sh commands of the README's Jenkins drift pipeline in
+// order, in one workspace, as Jenkins would, against a prod kiln promoted: they pass in sync,
+// and the drift stage fails with exit 9 once prod's state changed behind kiln's back, the
+// report naming the change.
+func TestJenkinsDriftSnippet(t *testing.T) {
+	f := newFixture(t)
+	env := f.env(t)
+	env["KILN_BIN_DIR"] = binDir
+	copyDir(t, filepath.Join(repoRoot, "scripts"), filepath.Join(f.repo, "scripts"))
+	f.commit(t, "fixture")
+	for _, s := range []string{"bake", "deploy-dev", "test", "promote"} {
+		must(t, f.repo, env, filepath.Join(binDir, "kiln-"+s))
+	}
+	cmds := stageCommands(snippet(t, "jenkins-drift"))
+	if len(cmds) != 2 {
+		t.Fatalf("sh steps %q", cmds)
+	}
+	stages := func() int {
+		code := 0
+		for _, c := range cmds {
+			if _, code = run(t, f.repo, env, "sh", "-c", c); code != 0 {
+				break
+			}
+		}
+		return code
+	}
+	if code := stages(); code != 0 {
+		t.Fatalf("in sync: exit %d", code)
+	}
+	changeBehindKiln(t, filepath.Join(f.state, "prod", "terraform.tfstate"))
+	if code := stages(); code != 9 {
+		t.Fatalf("drifted: exit %d, want 9", code)
+	}
+	if rep := readFile(t, filepath.Join(f.repo, "kiln-drift.json")); !strings.Contains(rep, `"address":"terraform_data.vm"`) &&
+		!strings.Contains(rep, `"address": "terraform_data.vm"`) {
+		t.Fatalf("report: %s", rep)
+	}
+}
+
+// changeBehindKiln edits a state as someone outside kiln would: the first resource's input
+// names another image, and the serial moves on.
+func changeBehindKiln(t *testing.T, statePath string) {
+	t.Helper()
 	var st map[string]any
 	if err := json.Unmarshal([]byte(readFile(t, statePath)), &st); err != nil {
 		t.Fatal(err)
@@ -45,14 +112,5 @@ func TestGitLabDriftSnippet(t *testing.T) {
 	data, _ := json.Marshal(st)
 	if err := os.WriteFile(statePath, data, 0o644); err != nil {
 		t.Fatal(err)
-	}
-	log, _ = g.run(t, vars...)
-	wantJobs(t, log, map[string]string{"drift": "FAIL"})
-	issues := fake.Issues()
-	if len(issues) != 1 || !strings.Contains(issues[0].Description, "prod: terraform_data.vm: update: input") {
-		t.Fatalf("after drift: issues %+v\n%s", issues, log)
-	}
-	if _, err := os.Stat(g.artifact("drift", "kiln-drift.json")); err != nil {
-		t.Errorf("the drift report is not an artifact: %v", err)
 	}
 }

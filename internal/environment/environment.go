@@ -105,7 +105,7 @@ func prepare(ctx context.Context, o Options, name string, img Image, offline boo
 	if err := o.Config.Exists("environments."+name+".terraform", env.Terraform); err != nil {
 		return nil, err
 	}
-	exe, err := tools.Finder{Getenv: o.Getenv, Dir: o.Dir}.Terraform(ctx, o.Terraform)
+	exe, err := tools.Finder{Getenv: o.Getenv, Dir: o.Dir, ConfigDir: o.Config.Dir}.Terraform(ctx, o.Terraform)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +118,12 @@ func prepare(ctx context.Context, o Options, name string, img Image, offline boo
 		t.Close()
 		return nil, err
 	}
+	v, err := t.Version(ctx)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	tools.Announce(o.Log, "terraform", exe, v)
 	return t, nil
 }
 

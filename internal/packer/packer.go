@@ -224,3 +224,14 @@ func (t *tail) last() string {
 	}
 	return ""
 }
+
+// Version returns the version `packer version` reports ("1.9.4"), or "" when it says
+// nothing recognisable.
+func Version(ctx context.Context, exe string) string {
+	out, err := exec.CommandContext(ctx, exe, "version").Output()
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(line), "Packer "), "v")
+}

@@ -163,3 +163,13 @@ func (r *Run) Git(ctx context.Context, args ...string) string {
 	}
 	return strings.TrimSpace(out.String())
 }
+
+// GitDubious reports whether git refuses kiln.yaml's repository as of "dubious ownership"
+// (owned by another user than the one running kiln, as in many CI containers).
+func (r *Run) GitDubious(ctx context.Context) bool {
+	cmd := exec.CommandContext(ctx, "git", "-C", r.Config.Dir, "rev-parse", "HEAD")
+	cmd.Env = r.ChildEnviron()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	return cmd.Run() != nil && strings.Contains(errb.String(), "dubious ownership")
+}

@@ -208,3 +208,19 @@ func (t *TF) StateResources(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Version returns Terraform's version. terraform-exec asks Terraform for it once, before its
+// first command, and would print the JSON answer into the log; asked here, quietly, it is
+// asked no more.
+func (t *TF) Version(ctx context.Context) (string, error) {
+	t.quiet()
+	var v string
+	err := t.call(ctx, "version", func(ctx context.Context) error {
+		tv, _, err := t.tf.Version(ctx, false)
+		if err == nil && tv != nil {
+			v = tv.String()
+		}
+		return err
+	})
+	return v, err
+}

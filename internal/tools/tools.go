@@ -7,11 +7,14 @@ package tools
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-version"
@@ -35,6 +38,9 @@ const (
 type Finder struct {
 	Getenv func(string) string
 	Dir    string // the working directory; .tools/bin is looked for here and in its parents
+	// ConfigDir is kiln.yaml's directory: .tools/bin is looked for there and in its parents
+	// too (a step run from elsewhere with --config).
+	ConfigDir string
 }
 
 // Terraform returns the path of the terraform binary. explicit, when set, must name one: a
@@ -133,19 +139,33 @@ func (f Finder) offline() bool {
 // candidates lists the existing binaries named name in .tools/bin (here or above) and PATH.
 func (f Finder) candidates(name string) []string {
 	var out []string
-	for dir := f.Dir; dir != ""; {
-		p := filepath.Join(dir, ".tools", "bin", name)
-		if executable(p) == nil {
-			out = append(out, p)
-			break
+	for _, start := range []string{f.Dir, f.ConfigDir} {
+		for dir := start; dir != ""; {
+			p := filepath.Join(dir, ".tools", "bin", name)
+			if executable(p) == nil {
+				if !slices.Contains(out, p) {
+					out = append(out, p)
+				}
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
 	}
 	return append(out, f.inPath(name)...)
+}
+
+var announced sync.Map // tool path -> true, once it was announced
+
+// Announce writes, once per process and binary, which tool binary and version a step uses.
+func Announce(log io.Writer, name, path, version string) {
+	if _, seen := announced.LoadOrStore(path, true); seen || log == nil {
+		return
+	}
+	fmt.Fprintf(log, "using %s %s (%s)\n", name, version, path)
 }
 
 // inPath lists the executables named name in PATH's directories. Relative directories

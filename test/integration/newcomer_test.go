@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,4 +109,44 @@ func TestImageUnused(t *testing.T) {
 		t.Fatalf("kiln-deploy-dev does not warn: %s", r)
 	}
 	wantExit(t, kiln(t, w.dir, "test", nil), 1, "no resource of its configuration keeps the image id")
+}
+
+// TestToolLineAndPreflight: each step names the tool binary and version it uses, once, and
+// Terraform's version JSON stays out of the log; a record path kiln-bake could not write is
+// found before anything is built; git's "dubious ownership" is named as such.
+func TestToolLineAndPreflight(t *testing.T) {
+	w := newWorld(t)
+	r := must(t, w.dir, "bake", nil)
+	if strings.Count(r.stderr, "using packer 1.9.4 (") != 1 {
+		t.Errorf("kiln-bake does not name its packer once:\n%s", r.stderr)
+	}
+	r = must(t, w.dir, "deploy-dev", nil)
+	if strings.Count(r.stderr, "using terraform 1.5.7 (") != 1 || strings.Contains(r.stderr, `"terraform_version"`) {
+		t.Errorf("kiln-deploy-dev's log:\n%s", r.stderr)
+	}
+
+	writeFile(t, filepath.Join(w.dir, "not-a-dir"), "")
+	outputs := w.packerOutputs(t)
+	wantExit(t, kiln(t, w.dir, "bake", nil, "--record", "not-a-dir/kiln-image.json"), 2, "--record: cannot write in "+filepath.Join(w.dir, "not-a-dir"), "nothing was built")
+	if got := w.packerOutputs(t); len(got) != len(outputs) {
+		t.Errorf("a bake refused before building built %v", got)
+	}
+
+	if os.Getuid() != 0 {
+		t.Skip("a repository owned by another user needs root to make")
+	}
+	repo := t.TempDir()
+	copyDir(t, w.dir, repo)
+	for _, args := range [][]string{{"init", "-q"}, {"chown", "-R", "nobody", repo}} {
+		cmd := exec.Command("git", args...)
+		if args[0] == "chown" {
+			cmd = exec.Command(args[0], args[1:]...)
+		}
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("%v: %v %s", args, err, out)
+		}
+	}
+	env := map[string]string{"KILN_SOURCE_SHA": ""}
+	wantExit(t, kiln(t, repo, "bake", env), 2, `git's "dubious ownership"`, "safe.directory "+repo)
 }

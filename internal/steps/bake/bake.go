@@ -43,6 +43,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	cfg := r.Config
+	if err := writable(r); err != nil {
+		return err
+	}
 	src, err := source(ctx, r)
 	if err != nil {
 		return err
@@ -60,10 +63,11 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	src.BaseImage = cfg.Image.Base
-	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Packer(ctx, r.Opts.Get("packer"))
+	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir, ConfigDir: cfg.Dir}.Packer(ctx, r.Opts.Get("packer"))
 	if err != nil {
 		return err
 	}
+	tools.Announce(r.Log, "packer", exe, packer.Version(ctx, exe))
 	add := map[string]string{
 		"PKR_VAR_image_name":   name,
 		"PKR_VAR_image_family": cfg.Image.Family,

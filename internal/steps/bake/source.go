@@ -32,6 +32,10 @@ func source(ctx context.Context, r *step.Run) (record.Source, error) {
 	if src.Repo == "" {
 		src.Repo = r.Git(ctx, "config", "--get", "remote.origin.url")
 	}
+	if src.Commit == "" && r.GitDubious(ctx) {
+		return src, exitcode.New(exitcode.Usage, "source commit unknown: git refuses %s, which another user owns (git's \"dubious ownership\"): "+
+			"trust it with git config --global --add safe.directory %s, or set KILN_SOURCE_SHA", r.Config.Dir, r.Config.Dir)
+	}
 	if src.Commit == "" {
 		return src, exitcode.New(exitcode.Usage, "source commit unknown: run in a git checkout or set KILN_SOURCE_SHA")
 	}

@@ -103,10 +103,11 @@ func packerChecks(ctx context.Context, r *step.Run) []result {
 	if err := cfg.Exists("packer.template", cfg.Packer.Template); err != nil {
 		return []result{{name: "packer " + cfg.Packer.Template, err: err}}
 	}
-	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir}.Packer(ctx, r.Opts.Get("packer"))
+	exe, err := tools.Finder{Getenv: r.Env.Getenv, Dir: r.Env.Dir, ConfigDir: cfg.Dir}.Packer(ctx, r.Opts.Get("packer"))
 	if err != nil {
 		return []result{{name: "packer", err: err}}
 	}
+	tools.Announce(r.Log, "packer", exe, packer.Version(ctx, exe))
 	tmpl := packer.Template{Path: cfg.Path(cfg.Packer.Template), Vars: cfg.Packer.Vars}
 	for _, f := range cfg.Packer.VarFiles {
 		tmpl.VarFiles = append(tmpl.VarFiles, cfg.Path(f))

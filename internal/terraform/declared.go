@@ -9,12 +9,25 @@ import (
 	"strings"
 )
 
-// variableBlock matches the start of a variable block in HCL: variable "name" {.
-var variableBlock = regexp.MustCompile(`(?m)^[ \t]*variable[ \t]+"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*\{`)
+// variableBlock and outputBlock match the start of a variable or output block in HCL.
+var (
+	variableBlock = regexp.MustCompile(`(?m)^[ \t]*variable[ \t]+"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*\{`)
+	outputBlock   = regexp.MustCompile(`(?m)^[ \t]*output[ \t]+"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*\{`)
+)
 
 // DeclaredVariables returns the variables the configuration in dir declares, from its .tf
 // and .tf.json files (the root module: what a -var-file can set).
 func DeclaredVariables(dir string) (map[string]bool, error) {
+	return declared(dir, "variable", variableBlock)
+}
+
+// DeclaredOutputs returns the outputs the configuration in dir declares (the root module's:
+// what kiln reads after an apply).
+func DeclaredOutputs(dir string) (map[string]bool, error) {
+	return declared(dir, "output", outputBlock)
+}
+
+func declared(dir, kind string, block *regexp.Regexp) (map[string]bool, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("terraform configuration %s: %w", dir, err)
@@ -30,23 +43,21 @@ func DeclaredVariables(dir string) (map[string]bool, error) {
 			return nil, fmt.Errorf("terraform configuration %s: %w", dir, err)
 		}
 		if strings.HasSuffix(name, ".tf") {
-			for _, m := range variableBlock.FindAllSubmatch(data, -1) {
+			for _, m := range block.FindAllSubmatch(data, -1) {
 				out[string(m[1])] = true
 			}
 			continue
 		}
-		var doc struct {
-			Variable json.RawMessage `json:"variable"`
-		}
-		if json.Unmarshal(data, &doc) != nil || len(doc.Variable) == 0 {
+		var doc map[string]json.RawMessage
+		if json.Unmarshal(data, &doc) != nil || len(doc[kind]) == 0 {
 			continue
 		}
 		var one map[string]json.RawMessage
 		var many []map[string]json.RawMessage
-		if json.Unmarshal(doc.Variable, &one) == nil {
+		if json.Unmarshal(doc[kind], &one) == nil {
 			many = append(many, one)
 		} else {
-			_ = json.Unmarshal(doc.Variable, &many)
+			_ = json.Unmarshal(doc[kind], &many)
 		}
 		for _, m := range many {
 			for k := range m {

@@ -150,3 +150,18 @@ func TestToolLineAndPreflight(t *testing.T) {
 	env := map[string]string{"KILN_SOURCE_SHA": ""}
 	wantExit(t, kiln(t, repo, "bake", env), 2, `git's "dubious ownership"`, "safe.directory "+repo)
 }
+
+// TestValidateOutputs: a check that names an output the test environment's configuration
+// does not declare fails kiln-validate (exit 2, kiln.yaml's line, the outputs there are),
+// before any bake.
+func TestValidateOutputs(t *testing.T) {
+	w := newWorld(t)
+	must(t, w.dir, "validate", nil)
+	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), strings.Replace(w.template, "{{ .Outputs.address }}/healthz", "{{ .Outputs.adress }}/healthz", 1))
+	r := kiln(t, w.dir, "validate", nil)
+	wantExit(t, r, 2, "1 of 9 checks failed")
+	if !strings.Contains(r.stdout, `FAIL test checks' outputs: `+filepath.Join(w.dir, "kiln.yaml")+`:20: test.checks[0]: check "health" uses output "adress", `+
+		`which terraform/ (environment dev) does not declare (have address, image_id)`) {
+		t.Fatalf("validate's report:\n%s", r.stdout)
+	}
+}

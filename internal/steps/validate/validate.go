@@ -78,6 +78,13 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		env, _ := r.Config.Env(name)
 		add("environment "+name+": image variable "+env.ImageVar, deployment.ImageVarDeclared(r.Config, name))
 	}
+	if errs := checkOutputs(r.Config); len(errs) > 0 {
+		for _, err := range errs {
+			add("test checks' outputs", err)
+		}
+	} else if len(r.Config.Test.Checks) > 0 {
+		add("test checks' outputs", nil)
+	}
 	failed, code := 0, exitcode.Failed
 	for _, res := range results {
 		if res.err != nil {

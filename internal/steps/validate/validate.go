@@ -29,9 +29,11 @@ func (Step) String() string { return "validating the repository" }
 func (Step) Description() string {
 	return "Checks what the pipeline will need before anything runs: kiln.yaml's schema, that the image\n" +
 		"name template renders to a valid name, packer fmt -check, packer init and packer validate of the\n" +
-		"template, and terraform fmt -check and terraform validate (without the backend) of every\n" +
-		"environment's configuration. Prints one line per check (ok, FAIL, or skip with the reason);\n" +
-		"exit 1 if any failed. --offline downloads nothing and skips what needs a missing plugin."
+		"template, terraform fmt -check and terraform validate (without the backend) of every\n" +
+		"environment's configuration, that each declares its image variable, and that the test checks\n" +
+		"name only outputs the test environment declares. Prints one line per check (ok, FAIL, or skip\n" +
+		"with the reason); exit 2 for a configuration mistake, 1 for any other failure. --offline\n" +
+		"downloads nothing and skips what needs a missing plugin."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{{Name: "syntax-only", Env: "KILN_SYNTAX_ONLY", Bool: true,

@@ -156,16 +156,7 @@ func Alive(id string) bool {
 // startTicks is field 22 of /proc/PID/stat: when the process started, in clock ticks since
 // boot; 0 when it does not run.
 func startTicks(pid int) uint64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 20 || f[0] == "Z" {
-		return 0
-	}
-	n, _ := strconv.ParseUint(f[19], 10, 64)
+	n, _ := strconv.ParseUint(statField(pid, 19), 10, 64)
 	return n
 }
 

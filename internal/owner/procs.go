@@ -28,7 +28,7 @@ func Processes() []Process {
 		return nil
 	}
 	skip := map[int]bool{}
-	for pid := os.Getpid(); pid > 1 && !skip[pid]; pid = parent(pid) {
+	for pid := os.Getpid(); pid > 1 && !skip[pid]; pid = Parent(pid) {
 		skip[pid] = true
 	}
 	var out []Process
@@ -49,7 +49,7 @@ func Processes() []Process {
 		if !ok || startTicks(pid) == 0 {
 			continue
 		}
-		p := Process{PID: pid, Run: r, Group: group(pid)}
+		p := Process{PID: pid, Run: r, Group: Group(pid)}
 		for _, kv := range environ {
 			if strings.HasPrefix(kv, "KILN_SUPERVISE_TOOL=") {
 				p.Supervisor = true
@@ -66,23 +66,26 @@ func Processes() []Process {
 // daemonized with setsid): it is meant to outlive the run.
 func (p Process) Detached() bool { return p.Run.Group == 0 || p.Group != p.Run.Group }
 
-func group(pid int) int { return statField(pid, 2) }
+// Group is process pid's process group, 0 when it does not run.
+func Group(pid int) int { n, _ := strconv.Atoi(statField(pid, 2)); return n }
 
-func parent(pid int) int { return statField(pid, 1) }
+// Parent is process pid's parent, 0 when it does not run.
+func Parent(pid int) int { n, _ := strconv.Atoi(statField(pid, 1)); return n }
 
-// statField is field n (0: the state) after the command name of /proc/PID/stat.
-func statField(pid, n int) int {
+// statField is field n (0: the state) after the command name of /proc/PID/stat, whose
+// command name (in parentheses) may itself hold spaces and parentheses; "" when the process
+// does not run or is a zombie.
+func statField(pid, n int) string {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return ""
 	}
 	s := string(data)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) <= n {
-		return 0
+	if len(f) <= n || f[0] == "Z" {
+		return ""
 	}
-	v, _ := strconv.Atoi(f[n])
-	return v
+	return f[n]
 }
 
 func ownedBy(st os.FileInfo, uid int) bool {

@@ -267,25 +267,9 @@ func groupMembers(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		if g, ok := procGroup(pid); ok && g == pgid {
+		if owner.Group(pid) == pgid {
 			out = append(out, pid)
 		}
 	}
 	return out
-}
-
-// procGroup reads a process's group from /proc/PID/stat, whose second field (the command
-// name, in parentheses) may hold spaces and parentheses.
-func procGroup(pid int) (int, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 3 { // state, ppid, pgrp
-		return 0, false
-	}
-	g, err := strconv.Atoi(fields[2])
-	return g, err == nil
 }

@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/owner"
 )
 
 // Terraform must stop gracefully when kiln is interrupted: it then stops its provisioners,
@@ -96,7 +97,7 @@ func children(exe string) []int {
 	var out []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || parentOf(pid) != self {
+		if err != nil || owner.Parent(pid) != self {
 			continue
 		}
 		if p, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && p == exe {
@@ -104,22 +105,6 @@ func children(exe string) []int {
 		}
 	}
 	return out
-}
-
-// parentOf reads a process's parent id from /proc/PID/stat, whose second field (the command
-// name, in parentheses) may itself hold spaces and parentheses.
-func parentOf(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(fields[1])
-	return ppid
 }
 
 // resolve returns the absolute path of exe with symbolic links resolved, as /proc shows it.

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/owner"
 )
 
 // TestDetached stands a process in for Terraform: once the context is done it gets SIGINT,
@@ -93,7 +95,7 @@ func TestChildren(t *testing.T) {
 	if got := children(filepath.Join(t.TempDir(), "terraform")); len(got) != 0 {
 		t.Errorf("children(another binary) = %v", got)
 	}
-	if got := parentOf(cmd.Process.Pid); got != syscall.Getpid() {
-		t.Errorf("parentOf = %d, want %d", got, syscall.Getpid())
+	if got := owner.Parent(cmd.Process.Pid); got != syscall.Getpid() {
+		t.Errorf("owner.Parent = %d, want %d", got, syscall.Getpid())
 	}
 }

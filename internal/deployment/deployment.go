@@ -7,6 +7,7 @@ package deployment
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"sort"
 	"strings"
 
@@ -161,6 +162,28 @@ func PromoteEnvironment(r *step.Run) string {
 func Terraform(r *step.Run) environment.Options {
 	return environment.Options{Config: r.Config, Terraform: r.Opts.Get("terraform"), Getenv: r.Env.Getenv, Dir: r.Env.Dir,
 		Inherited: r.ChildEnviron(), Secrets: r.ChildEnv, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret}
+}
+
+// Quiet is Terraform for a step that only reads environments: Terraform's own output would
+// bury the step's report lines, and its errors carry Terraform's first error line anyway.
+func Quiet(r *step.Run) environment.Options {
+	o := Terraform(r)
+	o.Log = io.Discard
+	return o
+}
+
+// PullState returns environment name's raw Terraform state, read quietly; nil when the
+// environment has no workspace.
+func PullState(ctx context.Context, r *step.Run, name string) ([]byte, error) {
+	t, err := environment.Open(ctx, Quiet(r), name, environment.Image{})
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	if existed, err := t.Workspace(ctx, false); err != nil || !existed {
+		return nil, err
+	}
+	return t.StatePull(ctx)
 }
 
 // ImageVarDeclared returns a usage error at kiln.yaml's line when environment name's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -92,9 +91,7 @@ func (c *checker) check(ctx context.Context, name string) (Environment, error) {
 	if err != nil {
 		return env, err
 	}
-	o := deployment.Terraform(c.r)
-	o.Log = io.Discard // kiln-drift's lines are its output; errors carry Terraform's own line
-	t, err := environment.Open(ctx, o, name, img)
+	t, err := environment.Open(ctx, deployment.Quiet(c.r), name, img)
 	if err != nil {
 		return env, err
 	}

@@ -8,12 +8,10 @@ package revoke
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/kiln-ci/kiln/internal/deployment"
-	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/gate"
 	"github.com/kiln-ci/kiln/internal/registry"
@@ -148,17 +146,7 @@ func running(ctx context.Context, r *step.Run, img *registry.Image, fam *registr
 }
 
 func uses(ctx context.Context, r *step.Run, name string, m registry.Matcher) ([]string, error) {
-	o := deployment.Terraform(r)
-	o.Log = io.Discard
-	t, err := environment.Open(ctx, o, name, environment.Image{})
-	if err != nil {
-		return nil, err
-	}
-	defer t.Close()
-	if existed, err := t.Workspace(ctx, false); err != nil || !existed {
-		return nil, err
-	}
-	raw, err := t.StatePull(ctx)
+	raw, err := deployment.PullState(ctx, r, name)
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,8 @@ package rotate
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/kiln-ci/kiln/internal/deployment"
-	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/lifecycle"
 	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/step"
@@ -29,20 +27,9 @@ func stateUses(r *step.Run) lifecycle.UsesFunc {
 }
 
 func envUses(ctx context.Context, r *step.Run, name string, m registry.Matcher, u *registry.Uses) error {
-	o := deployment.Terraform(r)
-	o.Log = io.Discard // its report lines are kiln-rotate's output; errors carry Terraform's own line
-	t, err := environment.Open(ctx, o, name, environment.Image{})
+	raw, err := deployment.PullState(ctx, r, name)
 	if err != nil {
 		return err
 	}
-	defer t.Close()
-	existed, err := t.Workspace(ctx, false)
-	if err != nil || !existed {
-		return err // no workspace, no state
-	}
-	raw, err := t.StatePull(ctx)
-	if err != nil {
-		return err
-	}
-	return lifecycle.StateUses(name, raw, m, u)
+	return lifecycle.StateUses(name, raw, m, u) // no workspace, no state: no use
 }

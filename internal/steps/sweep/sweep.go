@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -340,15 +339,11 @@ func sameState(st *terraform.State, d record.Deployment) bool {
 
 // deployedBy reports whether d's environment still holds the state d left.
 func (s *sweeper) deployedBy(ctx context.Context, d record.Deployment) (bool, error) {
-	t, err := environment.Open(ctx, s.quiet(), d.Environment, environment.Image{Blank: true})
-	if err != nil {
+	raw, err := deployment.PullState(ctx, s.r, d.Environment)
+	if err != nil || raw == nil {
 		return false, err
 	}
-	defer t.Close()
-	if existed, err := t.Workspace(ctx, false); err != nil || !existed {
-		return false, err
-	}
-	st, err := t.State(ctx)
+	st, err := terraform.ParseState(raw)
 	if err != nil {
 		return false, err
 	}
@@ -374,13 +369,6 @@ func (s *sweeper) destroy(ctx context.Context, d record.Deployment, image string
 		return fmt.Errorf("%s was redeployed since; left alone", d.Environment)
 	}
 	return t.Destroy(ctx)
-}
-
-// quiet is Terraform for reading only: what it prints would bury the findings.
-func (s *sweeper) quiet() environment.Options {
-	o := deployment.Terraform(s.r)
-	o.Log = io.Discard
-	return o
 }
 
 // locks: the state lock of each environment a run that no longer runs claimed (and of
@@ -429,7 +417,7 @@ func (s *sweeper) locks(ctx context.Context) {
 }
 
 func (s *sweeper) lock(ctx context.Context, name string, claims []owner.Claim) error {
-	t, err := environment.Open(ctx, s.quiet(), name, environment.Image{Blank: true})
+	t, err := environment.Open(ctx, deployment.Quiet(s.r), name, environment.Image{Blank: true})
 	if err != nil {
 		return err
 	}

@@ -109,6 +109,19 @@ func CopyDir(t testing.TB, from, to string) {
 	}
 }
 
+// ToolPath returns the tool binary a test package runs: $env when set, else repoRoot's
+// .tools/bin/name; "" when neither exists.
+func ToolPath(repoRoot, name, env string) string {
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	p := filepath.Join(repoRoot, ".tools", "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
 // RunWithSteps builds the step binaries into a temporary directory, stores its path in
 // *binDir, runs the tests and removes the directory; it returns the exit code for os.Exit.
 // label names the test package in the build error.

@@ -271,16 +271,7 @@ func (w *world) cancel(t *testing.T, step, sig string, args []string, delay time
 	case err = <-exited:
 	case <-time.After(delay):
 		o.landed = true
-		switch sig {
-		case sigINT:
-			_ = syscall.Kill(pid, syscall.SIGINT)
-		case sigTERM:
-			_ = syscall.Kill(pid, syscall.SIGTERM)
-		case sigKILL:
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		case groupKIL:
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
+		send(pid, sig)
 		err = <-exited
 	}
 	o.elapsed = time.Since(began)
@@ -353,6 +344,21 @@ func (w *world) cancel(t *testing.T, step, sig string, args []string, delay time
 		o.problems = append(o.problems, fmt.Sprintf("the next kiln-%s exited %d:\n%s", step, code, out))
 	}
 	return o
+}
+
+// send sends a cancel: sig to kiln, or SIGKILL to its whole process group (it was started
+// in a group of its own, as a runner starts a job).
+func send(pid int, sig string) {
+	switch sig {
+	case sigINT:
+		_ = syscall.Kill(pid, syscall.SIGINT)
+	case sigTERM:
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+	case sigKILL:
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	case groupKIL:
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
 }
 
 // runProcesses lists the processes carrying run's labels; with supervisors, only whether a

@@ -36,9 +36,9 @@ func TestMain(m *testing.M) {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-	terraform = tool("terraform", "KILN_TERRAFORM")
-	packer = tool("packer", "KILN_PACKER")
-	vault := tool("vault", "KILN_VAULT")
+	terraform = testkit.ToolPath(repoRoot, "terraform", "KILN_TERRAFORM")
+	packer = testkit.ToolPath(repoRoot, "packer", "KILN_PACKER")
+	vault := testkit.ToolPath(repoRoot, "vault", "KILN_VAULT")
 	if terraform == "" || packer == "" || vault == "" {
 		if os.Getenv("KILN_REQUIRE_TOOLS") != "" {
 			fmt.Fprintln(os.Stderr, "chaos: terraform, packer or vault missing from .tools/bin (run make tools)")
@@ -48,15 +48,4 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(testkit.RunWithSteps(m, repoRoot, "chaos", &binDir))
-}
-
-func tool(name, env string) string {
-	if p := os.Getenv(env); p != "" {
-		return p
-	}
-	p := filepath.Join(repoRoot, ".tools", "bin", name)
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
 }

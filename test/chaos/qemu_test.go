@@ -106,16 +106,7 @@ func TestChaosQEMU(t *testing.T) {
 				qemuSeen = true
 			}
 		}
-		switch sig {
-		case sigINT:
-			_ = syscall.Kill(pid, syscall.SIGINT)
-		case sigTERM:
-			_ = syscall.Kill(pid, syscall.SIGTERM)
-		case sigKILL:
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		case groupKIL:
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
+		send(pid, sig)
 		err := cmd.Wait()
 		o.elapsed = delay
 		o.out = out.String()

@@ -32,8 +32,8 @@ func TestMain(m *testing.M) {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-	terraform = toolPath("terraform", "KILN_TERRAFORM")
-	packer = toolPath("packer", "KILN_PACKER")
+	terraform = testkit.ToolPath(repoRoot, "terraform", "KILN_TERRAFORM")
+	packer = testkit.ToolPath(repoRoot, "packer", "KILN_PACKER")
 	if terraform == "" || packer == "" {
 		if os.Getenv("KILN_REQUIRE_TOOLS") != "" {
 			fmt.Fprintln(os.Stderr, "integration: terraform or packer missing from .tools/bin (run make tools)")
@@ -43,17 +43,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(testkit.RunWithSteps(m, repoRoot, "integration", &binDir))
-}
-
-func toolPath(name, env string) string {
-	if p := os.Getenv(env); p != "" {
-		return p
-	}
-	p := filepath.Join(repoRoot, ".tools", "bin", name)
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
 }
 
 // result is one run of a kiln binary.

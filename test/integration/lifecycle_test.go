@@ -23,19 +23,7 @@ import (
 // one is refused with exit 8, an unknown one with exit 7, and nothing is applied.
 func TestRollbackTwice(t *testing.T) {
 	w := newWorld(t)
-	var ids []string
-	for _, sha := range []string{strings.Repeat("a", 40), strings.Repeat("b", 40)} {
-		env := map[string]string{"KILN_SOURCE_SHA": sha}
-		for _, s := range []string{"bake", "deploy-dev", "test", "promote"} {
-			must(t, w.dir, s, env)
-		}
-		rec, err := record.Read(filepath.Join(w.dir, "kiln-image.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, rec.Image.ID)
-	}
-	first, second := ids[0], ids[1]
+	first, second := promoteTwo(t, w)
 	if first == second {
 		t.Fatal("the two bakes made the same image")
 	}
@@ -351,4 +339,23 @@ func TestRotateSeesKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// promoteTwo bakes, deploys, tests and promotes two images in turn (commits aaa... and
+// bbb...) and returns their ids, oldest first.
+func promoteTwo(t *testing.T, w *world) (first, second string) {
+	t.Helper()
+	var ids []string
+	for _, sha := range []string{strings.Repeat("a", 40), strings.Repeat("b", 40)} {
+		env := map[string]string{"KILN_SOURCE_SHA": sha}
+		for _, s := range []string{"bake", "deploy-dev", "test", "promote"} {
+			must(t, w.dir, s, env)
+		}
+		rec, err := record.Read(filepath.Join(w.dir, "kiln-image.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rec.Image.ID)
+	}
+	return ids[0], ids[1]
 }

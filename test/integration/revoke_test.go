@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/registry/local"
 )
@@ -18,19 +17,7 @@ import (
 // scheduled for later refuses nothing yet.
 func TestRevoke(t *testing.T) {
 	w := newWorld(t)
-	var ids []string
-	for _, sha := range []string{strings.Repeat("a", 40), strings.Repeat("b", 40)} {
-		env := map[string]string{"KILN_SOURCE_SHA": sha}
-		for _, s := range []string{"bake", "deploy-dev", "test", "promote"} {
-			must(t, w.dir, s, env)
-		}
-		rec, err := record.Read(filepath.Join(w.dir, "kiln-image.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, rec.Image.ID)
-	}
-	first, second := ids[0], ids[1]
+	first, second := promoteTwo(t, w)
 	reg := &local.Registry{Dir: filepath.Join(w.dir, ".kiln", "images"), Now: time.Now}
 	env := map[string]string{"KILN_SOURCE_SHA": strings.Repeat("b", 40), "GITLAB_USER_LOGIN": ""}
 

@@ -161,7 +161,8 @@ func PromoteEnvironment(r *step.Run) string {
 // Terraform is what Terraform for an environment takes from the step's run.
 func Terraform(r *step.Run) environment.Options {
 	return environment.Options{Config: r.Config, Terraform: r.Opts.Get("terraform"), Getenv: r.Env.Getenv, Dir: r.Env.Dir,
-		Inherited: r.ChildEnviron(), Secrets: r.ChildEnv, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret}
+		Inherited: r.ChildEnviron(), Secrets: r.ChildEnv, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret,
+		Phase: r.Phase}
 }
 
 // Quiet is Terraform for a step that only reads environments: Terraform's own output would
@@ -169,6 +170,7 @@ func Terraform(r *step.Run) environment.Options {
 func Quiet(r *step.Run) environment.Options {
 	o := Terraform(r)
 	o.Log = io.Discard
+	o.Phase = nil
 	return o
 }
 

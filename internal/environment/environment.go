@@ -37,6 +37,8 @@ type Options struct {
 	Log         io.Writer         // Terraform's output, for people
 	// Mask registers a value kiln hands Terraform (the GitLab job token) for redaction.
 	Mask func(string)
+	// Phase, when set, opens a log section titled title and returns what closes it.
+	Phase func(title string) (end func(error))
 }
 
 // Target is Terraform ready to run for one environment.
@@ -184,6 +186,9 @@ func (t *Target) prepare(o Options, exe string, img Image, offline bool) error {
 		LockTimeout: t.Env.LockTimeout,
 		StopTimeout: o.StopTimeout,
 		Log:         o.Log,
+	}
+	if o.Phase != nil {
+		tfo.Phase = func(op string) func(error) { return o.Phase("terraform " + op + " (" + t.Name + ")") }
 	}
 	tf, err := terraform.New(tfo)
 	if err != nil {

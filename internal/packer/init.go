@@ -29,7 +29,10 @@ func (r *Runner) Init(ctx context.Context, t Template, stampDir, pluginDir strin
 	if _, err := os.Stat(stamp); err == nil {
 		return false, nil
 	}
-	if err := r.Run(ctx, t, InitArgs(t), nil); err != nil {
+	end := r.phase("packer init")
+	err = r.Run(ctx, t, InitArgs(t), nil)
+	end(err)
+	if err != nil {
 		return true, err
 	}
 	// The plugins are installed now: stamp the listing that includes them.

@@ -92,6 +92,16 @@ type Runner struct {
 	Env         map[string]string // the child's whole environment
 	Log         io.Writer         // human-readable output
 	StopTimeout time.Duration     // after SIGINT, how long Packer gets to clean up
+	// Phase, when set, opens a log section titled title and returns what closes it.
+	Phase func(title string) (end func(error))
+}
+
+// phase opens the log section titled title, when the caller asked for sections.
+func (r *Runner) phase(title string) func(error) {
+	if r.Phase == nil {
+		return func(error) {}
+	}
+	return r.Phase(title)
 }
 
 // Env returns Packer's environment (childenv.Build): the inherited one, the step's secrets,

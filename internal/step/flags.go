@@ -18,27 +18,53 @@ type Flag struct {
 	Default string // applied when neither flag nor variable is set; "" leaves it to kiln.yaml
 	Help    string
 	Bool    bool
+	// For names the steps whose --help lists the flag (nil: every step); the others accept
+	// it but have no use for it.
+	For []string
+}
+
+// shownFor reports whether step's --help lists f.
+func (f Flag) shownFor(step string) bool {
+	if f.For == nil {
+		return true
+	}
+	for _, s := range f.For {
+		if s == step {
+			return true
+		}
+	}
+	return false
 }
 
 // Common flags every step takes.
 var commonFlags = []Flag{
 	{Name: "config", Env: "KILN_CONFIG", Default: "kiln.yaml", Help: "path of kiln.yaml"},
-	{Name: "record", Env: "KILN_RECORD", Default: "kiln-image.json", Help: "path of the image record"},
-	{Name: "env-file", Env: "KILN_ENV_FILE", Default: "kiln.env", Help: "path of the dotenv file for the CI (GitLab dotenv report, Jenkins readProperties)"},
-	{Name: "terraform", Env: "KILN_TERRAFORM", Help: "terraform binary (default: .tools/bin/terraform, then PATH, then a pinned download)"},
-	{Name: "packer", Env: "KILN_PACKER", Help: "packer binary (default: .tools/bin/packer, then PATH, then a pinned download)"},
-	{Name: "stop-timeout", Env: "KILN_STOP_TIMEOUT", Default: "60s", Help: "on SIGINT/SIGTERM, how long the child tool gets to stop before it is killed"},
-	{Name: "ttl", Env: "KILN_TTL", Default: "6h", Help: "how long what this run starts (build VMs, a dev environment) may live before kiln-sweep removes it"},
+	{Name: "record", Env: "KILN_RECORD", Default: "kiln-image.json", Help: "path of the image record",
+		For: []string{"bake", "test", "deploy-dev", "destroy-dev", "promote", "drift", "revoke", "sweep"}},
+	{Name: "env-file", Env: "KILN_ENV_FILE", Default: "kiln.env", Help: "the dotenv file for the CI (GitLab dotenv report, Jenkins)",
+		For: []string{"bake", "test", "deploy-dev", "promote"}},
+	{Name: "terraform", Env: "KILN_TERRAFORM", Help: "terraform binary (default: .tools/bin, PATH, a pinned download)",
+		For: []string{"validate", "test", "deploy-dev", "destroy-dev", "promote", "rotate", "rollback", "sweep", "revoke", "drift"}},
+	{Name: "packer", Env: "KILN_PACKER", Help: "packer binary (default: .tools/bin, PATH, a pinned download)",
+		For: []string{"validate", "bake"}},
+	{Name: "stop-timeout", Env: "KILN_STOP_TIMEOUT", Default: "60s", Help: "after SIGINT/SIGTERM, how long the child tool gets to stop"},
+	{Name: "ttl", Env: "KILN_TTL", Default: "6h", Help: "how long what this run starts may live before kiln-sweep removes it",
+		For: []string{"bake", "deploy-dev"}},
 }
 
-// commonEnv lists, for --help, the variables every step reads besides its flags'.
-var commonEnv = []string{
+// CommonEnv lists the variables every step reads besides its flags' (docs/cli.md lists
+// them; --help points there).
+var CommonEnv = []string{
 	"KILN_TOOLS_OFFLINE=1   never download Terraform or Packer; use --terraform/--packer, .tools/bin or PATH",
 	"KILN_RELEASES_URL      a mirror of releases.hashicorp.com for the pinned downloads",
 	"GITLAB_CI, GITHUB_ACTIONS, JENKINS_URL   select the CI adapter (outputs, masking, log sections)",
 	"VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT, VAULT_TOKEN   Vault, when kiln.yaml has a vault block",
 	"KILN_VAULT_AUTH_METHOD, KILN_VAULT_ROLE, KILN_VAULT_AUDIENCE   override vault.auth's method, role, audience",
 }
+
+// exitCodes is --help's one line about exit codes; docs/troubleshooting.md has the table.
+const exitCodes = "Exit codes: 0 ok, 1 failed, 2 usage, 3 locked, 4-5 Vault, 6 record, 7 no such image,\n" +
+	"8 refused, 9 drift, 130/143 signal: see docs/troubleshooting.md"
 
 // DryRun is the --dry-run flag of the steps that change something.
 var DryRun = Flag{Name: "dry-run", Env: "KILN_DRY_RUN", Bool: true, Help: "show what would change (plan, validate) without changing it"}
@@ -158,11 +184,14 @@ func parseFlags(binary string, s Step, flags []Flag, args []string, getenv func(
 func writeHelp(w io.Writer, binary string, s Step, flags []Flag) {
 	fmt.Fprintf(w, "Usage: %s [flags]\n\n%s\n\nFlags (a flag wins over its variable, the variable over kiln.yaml):\n", binary, s.Description())
 	for _, f := range flags {
+		if !f.shownFor(s.Name()) {
+			continue
+		}
 		name := "--" + f.Name
 		if !f.Bool {
 			name += " VALUE"
 		}
-		line := fmt.Sprintf("  %-26s %s", name, f.Help)
+		line := fmt.Sprintf("  %-22s %s", name, f.Help)
 		if f.Default != "" {
 			line += " (default " + f.Default + ")"
 		}
@@ -171,15 +200,18 @@ func writeHelp(w io.Writer, binary string, s Step, flags []Flag) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", "--help", "show this help", "--version", "print the version and commit")
-	fmt.Fprintln(w, "\nEnvironment:")
-	for _, e := range append(s.EnvVars(), commonEnv...) {
+	fmt.Fprintf(w, "  %-22s %s\n", "--help, --version", "this help; the version and commit")
+	fmt.Fprintln(w, "\nEnvironment (Vault, CI and tool variables: see docs/cli.md):")
+	for _, e := range s.EnvVars() {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
-	fmt.Fprintln(w, "\nExit codes:")
-	for _, c := range exitcode.Table {
-		fmt.Fprintf(w, "  %3d  %s\n", c.Code, c.Meaning)
+	if ex, ok := s.(interface{ Examples() []string }); ok {
+		fmt.Fprintln(w, "\nExamples:")
+		for _, e := range ex.Examples() {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
 	}
+	fmt.Fprintf(w, "\n%s\n", exitCodes)
 }
 
 // flagError turns the flag package's error into kiln's one line: an unknown flag is named

@@ -89,6 +89,12 @@ func (r *Run) Logf(format string, args ...any) {
 	fmt.Fprintf(r.Log, r.binary+": "+format+"\n", args...)
 }
 
+// Phase opens a log section for one phase of the step ("packer build", "terraform plan
+// (dev)"): collapsed on GitLab, a group on GitHub; its end prints the phase's elapsed time.
+func (r *Run) Phase(title string) (end func(error)) {
+	return ci.Open(r.CI, r.Log, r.binary, title, r.Env.Now).Close
+}
+
 // Path resolves a path given on the command line or in a variable against the working
 // directory.
 func (r *Run) Path(p string) string {
@@ -123,11 +129,16 @@ func Execute(ctx context.Context, env Env, s Step, args []string) int {
 	// each secret value as Vault hands it over.
 	red := redact.New()
 	stdout, stderr := red.Writer(env.Stdout), red.Writer(env.Stderr)
+	start := env.Now()
 	if err == nil {
 		err = execute(ctx, env, s, opts, binary, red, stdout, stderr)
 	}
 	stdout.Close()
 	code := finish(ctx, stderr, binary, err)
+	if code == exitcode.OK {
+		// The step's one-line summary: its result went to stdout; this says how long it took.
+		fmt.Fprintf(stderr, "%s: finished in %s\n", binary, ci.Elapsed(env.Now().Sub(start)))
+	}
 	stderr.Close()
 	return code
 }

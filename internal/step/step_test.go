@@ -51,6 +51,15 @@ func TestExecute(t *testing.T) {
 				t.Errorf("step ran: %v, want %v", ran, tc.wantRan)
 			}
 			got := lines(r.stderr)
+			if tc.wantCode == 0 {
+				// A step that succeeds ends with how long it took.
+				if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "kiln-x: finished in ") {
+					t.Fatalf("stderr %q: want the last line to say how long the step took", r.stderr)
+				}
+				got = got[:len(got)-1]
+			} else if strings.Contains(r.stderr, "finished in") {
+				t.Errorf("stderr %q: a failed step says it finished", r.stderr)
+			}
 			if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], tc.wantLast) {
 				t.Fatalf("stderr %q: want the last line to start with %q", r.stderr, tc.wantLast)
 			}

@@ -33,6 +33,9 @@ type Options struct {
 	LockTimeout string            // Terraform duration, "0s" by default
 	StopTimeout time.Duration     // after SIGINT, how long Terraform gets before it is killed (0: no limit)
 	Log         io.Writer         // Terraform's stdout and stderr, for people
+	// Phase, when set, opens a log section for a command people read (init, plan, apply,
+	// destroy) and returns what closes it.
+	Phase func(op string) (end func(error))
 }
 
 // TF is a Terraform working directory ready to run commands.
@@ -87,7 +90,10 @@ func (t *TF) Init(ctx context.Context, backend bool) error {
 	if backend && t.o.BackendFile != "" {
 		opts = append(opts, tfexec.BackendConfig(t.o.BackendFile))
 	}
-	return t.call(ctx, "init", func(ctx context.Context) error { return t.tf.Init(ctx, opts...) })
+	end := t.phase("init")
+	err := t.call(ctx, "init", func(ctx context.Context) error { return t.tf.Init(ctx, opts...) })
+	end(err)
+	return err
 }
 
 // Workspace selects the workspace, creating it when create is true; it reports whether the
@@ -135,19 +141,24 @@ func (t *TF) Plan(ctx context.Context, out string) (bool, error) {
 		opts = append(opts, tfexec.Out(out))
 	}
 	var changes bool
+	end := t.phase("plan")
 	err := t.call(ctx, "plan", func(ctx context.Context) (err error) {
 		changes, err = t.tf.Plan(ctx, opts...)
 		return err
 	})
+	end(err)
 	return changes, err
 }
 
 // ApplyPlan applies a saved plan file (which already holds the variables).
 func (t *TF) ApplyPlan(ctx context.Context, plan string) error {
 	t.show()
-	return t.call(ctx, "apply", func(ctx context.Context) error {
+	end := t.phase("apply")
+	err := t.call(ctx, "apply", func(ctx context.Context) error {
 		return t.tf.Apply(ctx, tfexec.DirOrPlan(plan), tfexec.Lock(true), tfexec.LockTimeout(t.o.LockTimeout))
 	})
+	end(err)
+	return err
 }
 
 // Destroy runs terraform destroy -auto-approve.
@@ -157,7 +168,18 @@ func (t *TF) Destroy(ctx context.Context) error {
 	for _, f := range t.o.VarFiles {
 		opts = append(opts, tfexec.VarFile(f))
 	}
-	return t.call(ctx, "destroy", func(ctx context.Context) error { return t.tf.Destroy(ctx, opts...) })
+	end := t.phase("destroy")
+	err := t.call(ctx, "destroy", func(ctx context.Context) error { return t.tf.Destroy(ctx, opts...) })
+	end(err)
+	return err
+}
+
+// phase opens the log section of command op, when the caller asked for sections.
+func (t *TF) phase(op string) func(error) {
+	if t.o.Phase == nil {
+		return func(error) {}
+	}
+	return t.o.Phase(op)
 }
 
 // Output is one Terraform output; a sensitive output's value is never kept.

@@ -26,7 +26,10 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// EnvVars documents, for --help, the variables Registry reads.
+// EnvSummary is --help's one line about the variables Registry reads (EnvVars lists them).
+const EnvSummary = "KILN_REGISTRY_PATH, GOOGLE_*, AWS_*, KILN_GCP_ENDPOINT, KILN_AWS_ENDPOINT   the registry (docs/cli.md)"
+
+// EnvVars documents, for docs/cli.md, the variables Registry reads.
 var EnvVars = []string{
 	"KILN_REGISTRY_PATH   the local registry's directory (overrides registry.path)",
 	"GOOGLE_CLOUD_PROJECT the GCP project when kiln.yaml has no registry.project",

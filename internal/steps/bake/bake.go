@@ -23,6 +23,18 @@ type Step struct{}
 func (Step) Name() string   { return "bake" }
 func (Step) String() string { return "baking the image" }
 func (Step) Description() string {
+	return "Bakes a new image with Packer from kiln.yaml's packer block, names it from image.name,\n" +
+		"imports a file image into the local registry under its content digest, and writes the record\n" +
+		"(kiln-image.json) and kiln.env for the next stages."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-bake", "kiln-bake --dry-run        # packer validate only", "KILN_SOURCE_SHA=$(git rev-parse HEAD) kiln-bake --record out/kiln-image.json"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Bakes a new image with Packer: renders the image name from kiln.yaml's image.name, runs\n" +
 		"packer init and packer build -machine-readable (kiln's variables image_name, image_family and\n" +
 		"source_sha reach the template as PKR_VAR_*), imports file images into the local registry under a\n" +
@@ -82,7 +94,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	pk := &packer.Runner{Exec: exe, Env: env, Log: r.Log, StopTimeout: r.StopTimeout}
+	pk := &packer.Runner{Exec: exe, Env: env, Log: r.Log, StopTimeout: r.StopTimeout, Phase: r.Phase}
 	r.Logf("image %s from %s (commit %s)", name, cfg.Packer.Template, short(src.Commit))
 	if _, err := pk.Init(ctx, tmpl, filepath.Join(cfg.Dir, ".kiln", "packer"), packer.PluginDir(env)); err != nil {
 		return err
@@ -95,8 +107,10 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return nil
 	}
 	out := packer.NewOutput(r.Log)
+	endBuild := r.Phase("packer build")
 	runErr := pk.Run(ctx, tmpl, packer.BuildArgs(tmpl), out)
 	out.Flush()
+	endBuild(runErr)
 	res := out.Result()
 	if runErr != nil {
 		return buildError(runErr, res)

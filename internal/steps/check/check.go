@@ -27,6 +27,19 @@ type Step struct{}
 func (Step) Name() string   { return "test" }
 func (Step) String() string { return "testing the deployed image" }
 func (Step) Description() string {
+	return "Runs kiln.yaml's test checks against the record's deployment of test.environment, with the\n" +
+		"environment's live Terraform outputs; refuses (exit 1) when the state is not the one the record\n" +
+		"deployed or changes during the checks. Records the result (signed with an attest block) and\n" +
+		"writes a JUnit report. Exit 1 when a check fails."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-test", "kiln-test --junit report.xml"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Runs kiln.yaml's test.checks against the deployment of test.environment (dev) that the\n" +
 		"record names, filling {{ .Outputs.<name> }} from the environment's live Terraform outputs; each\n" +
 		"check is retried until its timeout. Before and after the checks it reads the environment's\n" +

@@ -20,6 +20,18 @@ type Step struct{}
 func (Step) Name() string   { return "deploy-dev" }
 func (Step) String() string { return "deploying the image to the dev environment" }
 func (Step) Description() string {
+	return "Deploys the record's exact image id to an environment (dev by default) with terraform apply,\n" +
+		"and records its outputs and state in kiln-image.json and kiln.env. Refuses (exit 8) the promote\n" +
+		"environment, one sharing its state, and a revoked image. --dry-run plans instead."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-deploy-dev", "kiln-deploy-dev --environment qa --dry-run"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Deploys the record's exact image id to an environment (dev by default) with Terraform:\n" +
 		"init, workspace select-or-create, apply with the image variable (image_var, default image_id)\n" +
 		"in a 0600 -var-file; records the outputs and the state's lineage and serial in kiln-image.json\n" +

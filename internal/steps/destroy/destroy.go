@@ -17,6 +17,18 @@ type Step struct{}
 func (Step) Name() string   { return "destroy-dev" }
 func (Step) String() string { return "destroying the dev environment" }
 func (Step) Description() string {
+	return "Destroys an environment (dev by default) with terraform destroy and marks the record's\n" +
+		"deployment there destroyed; nothing to destroy is exit 0. Refuses the promote environment\n" +
+		"unless --allow-promote-environment."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-destroy-dev", "kiln-destroy-dev --environment qa"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Destroys an environment (dev by default) with terraform destroy. It reads the record only\n" +
 		"for the image variable's value, when a record is there; a missing workspace or an empty state\n" +
 		"is nothing to do (exit 0). It refuses the promote environment unless --allow-promote-environment."

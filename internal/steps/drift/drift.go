@@ -29,6 +29,18 @@ var (
 func (Step) Name() string   { return "drift" }
 func (Step) String() string { return "checking the environments for drift" }
 func (Step) Description() string {
+	return "Plans every environment (or --environment) with the image it should run, refresh on, and\n" +
+		"reports each resource and attribute that drifted, images other than the expected one, and\n" +
+		"revoked images. Never applies. Exit 9 when anything drifted."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-drift", "kiln-drift --environment prod --report drift.json"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Checks that every environment of kiln.yaml (or --environment's) is what kiln deployed there:\n" +
 		"terraform plan -detailed-exitcode, refresh on, with the image the environment should run (the\n" +
 		"promote environment: the family's current image; any other: the record's deployment there).\n" +
@@ -44,7 +56,7 @@ var issuesFlag = step.Flag{Name: "gitlab-issues", Env: "KILN_DRIFT_GITLAB_ISSUES
 	Help: "keep one GitLab issue per drifted environment: opened or updated while it drifts, closed once in sync (CI_API_V4_URL, CI_PROJECT_ID, KILN_GITLAB_TOKEN with the api scope)"}
 
 func (Step) Flags() []step.Flag { return []step.Flag{environmentFlag, reportFlag, issuesFlag} }
-func (Step) EnvVars() []string  { return open.EnvVars }
+func (Step) EnvVars() []string  { return []string{open.EnvSummary} }
 
 // Run checks the environments, prints and writes the report, and returns exit 9 when any
 // drifted. An environment that cannot be checked (Terraform fails, a lock is held) does

@@ -26,6 +26,18 @@ type Step struct{}
 func (Step) Name() string   { return "revoke" }
 func (Step) String() string { return "revoking an image" }
 func (Step) Description() string {
+	return "Revokes an image (--image, default the record's) with a --reason, in the registry: deploy,\n" +
+		"promote and rollback then refuse it (exit 8) everywhere. Lists the environments still running it\n" +
+		"and how to move them off. Revoking the current image with no rollback target needs --force."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-revoke --reason \"CVE-2026-1234 in openssl\"", "kiln-revoke --image local:sha256:3f5a... --reason \"bad kernel\" --at 2026-12-01T00:00:00Z"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Revokes an image (--image, default the record's) with a --reason, recording who and when in the\n" +
 		"registry (local metadata, GCP labels, AWS tags): from --at (default now) kiln-deploy-dev,\n" +
 		"kiln-promote and kiln-rollback refuse it (exit 8, naming the reason) on every runner,\n" +
@@ -45,7 +57,7 @@ func (Step) Flags() []step.Flag {
 	}
 }
 func (Step) EnvVars() []string {
-	return append([]string{"GITLAB_USER_LOGIN, GITHUB_ACTOR, BUILD_USER_ID, USER   who revokes (recorded with the CI's job)"}, open.EnvVars...)
+	return []string{"GITLAB_USER_LOGIN, GITHUB_ACTOR, BUILD_USER_ID, USER   who revokes (recorded with the CI's job)", open.EnvSummary}
 }
 
 // Run revokes the image.

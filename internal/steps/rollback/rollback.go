@@ -26,6 +26,19 @@ type Step struct{}
 func (Step) Name() string   { return "rollback" }
 func (Step) String() string { return "rolling back the image family" }
 func (Step) Description() string {
+	return "Returns the promote environment to the family's previous promoted image (or --to ID from\n" +
+		"the promotion history) and moves the family pointer back. Refuses (exit 8) an image never\n" +
+		"promoted in the family, OBSOLETE, DELETED, revoked, or without a valid attestation when\n" +
+		"kiln.yaml has an attest block. --dry-run plans instead."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-rollback", "kiln-rollback --to local:sha256:3f5a... --dry-run"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Rolls the image family back: to the image of the latest promotion before the current one, as\n" +
 		"the registry's promotion history records it, or to --to ID, which must be in that history.\n" +
 		"Refuses (exit 8) an image that was never promoted in the family, is OBSOLETE or DELETED or of\n" +
@@ -45,7 +58,7 @@ func (Step) Flags() []step.Flag {
 		step.DryRun,
 	}
 }
-func (Step) EnvVars() []string { return open.EnvVars }
+func (Step) EnvVars() []string { return []string{open.EnvSummary} }
 
 // Run rolls the family back.
 func (Step) Run(ctx context.Context, r *step.Run) error {

@@ -21,6 +21,18 @@ type Step struct{}
 func (Step) Name() string   { return "rotate" }
 func (Step) String() string { return "rotating the image family" }
 func (Step) Description() string {
+	return "Retires the family's old images as kiln.yaml's lifecycle block says (READY -> DEPRECATED ->\n" +
+		"OBSOLETE -> DELETED), never the current image, the rollback target, or an image in use or whose\n" +
+		"use cannot be checked. One line per image. A dry run unless --apply."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-rotate", "kiln-rotate --apply"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Retires old images of the family as kiln.yaml's lifecycle block says: keep the newest N READY\n" +
 		"images, deprecate after, obsolete after, delete after (ages from creation; no state is cut short).\n" +
 		"Never touches the family's current image, the image kiln-rollback would return to, an image in\n" +
@@ -32,7 +44,7 @@ func (Step) Description() string {
 func (Step) Flags() []step.Flag {
 	return []step.Flag{{Name: "apply", Env: "KILN_APPLY", Bool: true, Help: "carry out the plan (default: print it only)"}}
 }
-func (Step) EnvVars() []string { return open.EnvVars }
+func (Step) EnvVars() []string { return []string{open.EnvSummary} }
 
 // Run plans the rotation and, with --apply, carries it out.
 func (Step) Run(ctx context.Context, r *step.Run) error {

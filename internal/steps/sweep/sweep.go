@@ -36,6 +36,18 @@ type Step struct{}
 func (Step) Name() string   { return "sweep" }
 func (Step) String() string { return "sweeping what kiln runs left behind" }
 func (Step) Description() string {
+	return "Finds what kiln runs left behind or kept past their TTL: temporary directories, processes\n" +
+		"and build VMs of dead runs, stale imports, expired dev environments and cloud instances, and\n" +
+		"state locks whose holder it can prove dead. One line per finding. A dry run unless --apply."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-sweep", "kiln-sweep --apply"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Finds what kiln runs left behind or kept past their TTL (KILN_TTL) and, with --apply, removes\n" +
 		"it: private temporary directories of runs that no longer run, processes of those runs (build VMs,\n" +
 		"provisioners' commands) or of any run past its TTL, stale local registry imports, dev\n" +
@@ -50,7 +62,7 @@ func (Step) Flags() []step.Flag {
 		{Name: "environment", Env: "KILN_ENVIRONMENT", Help: "also check this environment's state lock (default: those a dead run claimed)"},
 	}
 }
-func (Step) EnvVars() []string { return open.EnvVars }
+func (Step) EnvVars() []string { return []string{open.EnvSummary} }
 
 // SweepsItself tells the step runner not to remove dead runs' private directories before
 // the step starts: a dry run lists them, --apply removes them.

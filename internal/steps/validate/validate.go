@@ -27,6 +27,18 @@ type Step struct{}
 func (Step) Name() string   { return "validate" }
 func (Step) String() string { return "validating the repository" }
 func (Step) Description() string {
+	return "Checks kiln.yaml, the Packer template and every environment's Terraform configuration\n" +
+		"before anything runs: one line per check (ok, FAIL with the tool's first error, skip and why).\n" +
+		"Exit 2 for a configuration mistake (with kiln.yaml:line), 1 for any other failure."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-validate", "kiln-validate --offline   # no downloads; skips what needs a missing plugin"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Checks what the pipeline will need before anything runs: kiln.yaml's schema, that the image\n" +
 		"name template renders to a valid name, packer fmt -check, packer init and packer validate of the\n" +
 		"template, terraform fmt -check and terraform validate (without the backend) of every\n" +

@@ -154,7 +154,7 @@ func TestGitLabPromoteRefused(t *testing.T) {
 		{name: "explicit record", args: []string{"--record", "kiln-image.json"}, code: 6, want: "kiln-image.json: not found", fileMode: true},
 		{name: "forced GitLab mode", env: map[string]string{"CI_COMMIT_BRANCH": "master", "CI_COMMIT_SHA": squashCommit},
 			args: []string{"--source", "gitlab"}, code: 8, want: "is not the merge of a merged merge request"},
-		{name: "unknown source", args: []string{"--source", "svn"}, code: 2, want: `--source "svn": want auto, file or gitlab`, fileMode: true},
+		{name: "unknown source", args: []string{"--source", "svn"}, code: 2, want: `--source "svn": want auto, file, gitlab or github`, fileMode: true},
 		{name: "bad test job flag", env: map[string]string{"KILN_GITLAB_TEST_JOB": " "}, code: 2, want: `--gitlab-test-job " " is empty`, fileMode: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,7 +19,7 @@ func fileModeAllowed(ctx context.Context, r *step.Run, rec *record.Record) error
 	info := r.CI.Info()
 	if info.Ref == r.Config.Promote.To && r.Config.Attest == nil {
 		return exitcode.New(exitcode.PromotionRefused, "promotion refused: in a CI job on %s, kiln-promote takes the record from the CI "+
-			"(--source gitlab) or needs a signed attestation to verify (an attest block in kiln.yaml); a bare file anyone could write is not enough", info.Ref)
+			"(--source gitlab or github) or needs a signed attestation to verify (an attest block in kiln.yaml); a bare file anyone could write is not enough", info.Ref)
 	}
 	if info.Commit == "" {
 		return nil

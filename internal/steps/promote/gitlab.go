@@ -13,10 +13,6 @@ import (
 	"github.com/kiln-ci/kiln/internal/step"
 )
 
-// sourceFlag chooses where the record comes from.
-var sourceFlag = step.Flag{Name: "source", Env: "KILN_PROMOTE_SOURCE", Default: "auto",
-	Help: "where the record comes from: file (--record), gitlab (the GitLab API), or auto (see GitLab mode)"}
-
 // gitlabHelp ends --help: when GitLab mode is on and what it does.
 const gitlabHelp = `GitLab mode (--source gitlab; --source auto, the default, turns it on in a GitLab CI job
 (GITLAB_CI=true) on the promote.to branch (CI_COMMIT_BRANCH = promote.to), or in the pipeline
@@ -39,7 +35,7 @@ warns and exits 0; set KILN_GITLAB_TOKEN to have the note. Each CI job may run o
 machine: a local-registry image must be in a registry directory every job shares
 (KILN_REGISTRY_PATH), and the promote environment's Terraform state must be shared too.`
 
-// gitlabEnvVars are listed by --help.
+// gitlabEnvVars are listed in docs/cli.md.
 var gitlabEnvVars = []string{
 	"GITLAB_CI, CI_COMMIT_BRANCH  GitLab mode turns on in a GitLab CI job on promote.to (--source auto)",
 	"CI_API_V4_URL, CI_PROJECT_ID  GitLab mode: the API and the project (set in every GitLab CI job)",
@@ -49,19 +45,12 @@ var gitlabEnvVars = []string{
 	"CI_PIPELINE_URL, CI_JOB_URL  GitLab mode: linked from the merge request note",
 }
 
-// gitlabMode reports whether the record comes from the GitLab API (see gitlabHelp).
-func gitlabMode(r *step.Run) (bool, error) {
-	switch src := r.Opts.Get("source"); src {
-	case "gitlab":
-		return true, nil
-	case "file":
-		return false, nil
-	case "auto":
-		return r.Env.Getenv("GITLAB_CI") == "true" && !r.Opts.IsSet("record") &&
-			(r.Env.Getenv("CI_COMMIT_BRANCH") == r.Config.Promote.To || mergeRequestPipeline(r)), nil
-	default:
-		return false, step.UsageError("--source %q: want auto, file or gitlab", src)
-	}
+// gitlabAuto reports whether --source auto takes the record from the GitLab API (see
+// gitlabHelp): in a GitLab CI job on promote.to, or in a merge request pipeline from
+// promote.from to promote.to.
+func gitlabAuto(r *step.Run) bool {
+	return r.Env.Getenv("GITLAB_CI") == "true" &&
+		(r.Env.Getenv("CI_COMMIT_BRANCH") == r.Config.Promote.To || mergeRequestPipeline(r))
 }
 
 // mergeRequestPipeline reports whether this is the pipeline of a merge request from

@@ -4,7 +4,9 @@
 //
 // The record comes from the --record file (file mode) or, in GitLab mode, from the GitLab
 // API: the test job artifacts of the promote.from pipeline of the merge request whose merge
-// made the commit the promote.to pipeline runs for (see gitlab.go).
+// made the commit the promote.to pipeline runs for (see gitlab.go); in GitHub mode, from
+// the GitHub API: the artifact of the promote.from push run that tested the head of the
+// pull request whose merge made the commit (see github.go).
 package promote
 
 import (
@@ -26,38 +28,62 @@ type Step struct{}
 func (Step) Name() string   { return "promote" }
 func (Step) String() string { return "promoting the tested image" }
 func (Step) Description() string {
+	return "Promotes the very image that was tested: applies the promote environment (prod) with the\n" +
+		"record's exact image id and moves the family pointer, only if the promotion gate passes\n" +
+		"(docs/gate.md), else exit 8. The record comes from --record or, in CI, from the GitLab or\n" +
+		"GitHub API (the tested run of the merged merge/pull request); a merge request only plans."
+}
+
+// Examples are --help's examples.
+func (Step) Examples() []string {
+	return []string{"kiln-promote --record kiln-image.json --source file",
+		"kiln-promote                     # in CI on promote.to: the tested record of the merge",
+		"kiln-promote --dry-run --plan-report plan.json"}
+}
+
+// Details is the full description, for docs/cli.md.
+func (Step) Details() string {
 	return "Promotes the very image that was tested: refuses (exit 8) unless the promotion gate passes\n" +
-		"(see \"What the gate guarantees\" in the README: tests passed for the exact image id, in\n" +
+		"(see docs/gate.md: tests passed for the exact image id, in\n" +
 		"test.environment, with kiln.yaml's test block, bound to the deployment's Terraform state,\n" +
 		"signed when kiln.yaml has an attest block; the image in the registry, intact, not OBSOLETE;\n" +
 		"the family pointer moving forward), applies the promote environment (promote.environment,\n" +
 		"default prod) with that id, moves the image family's pointer to it and records the promotion.\n" +
 		"A second run with nothing to change is a no-op. In a CI job on promote.to, a record from a\n" +
 		"file (--source file) needs a verified attestation (an attest block) and must be of the commit\n" +
-		"the job built (or, for a merge commit, merged).\n\n" + gitlabHelp
+		"the job built (or, for a merge commit, merged).\n\n" + gitlabHelp + "\n\n" + githubHelp
 }
+
 func (Step) Flags() []step.Flag {
-	return []step.Flag{
+	flags := []step.Flag{
 		deployment.PromoteEnvironmentFlag,
 		sourceFlag,
-		{Name: "gitlab-test-job", Env: "KILN_GITLAB_TEST_JOB", Help: "GitLab mode: the job whose artifacts hold the record (default promote.gitlab.test_job, test)"},
-		{Name: "gitlab-artifact", Env: "KILN_GITLAB_ARTIFACT", Help: "GitLab mode: the record's path in those artifacts (default promote.gitlab.artifact_path, kiln-image.json)"},
-		step.DryRun,
-		deployment.PlanReportFlag,
+		{Name: "gitlab-test-job", Env: "KILN_GITLAB_TEST_JOB", More: true, Help: "GitLab mode: the job whose artifacts hold the record (default promote.gitlab.test_job, test)"},
+		{Name: "gitlab-artifact", Env: "KILN_GITLAB_ARTIFACT", More: true, Help: "GitLab mode: the record's path in those artifacts (default promote.gitlab.artifact_path, kiln-image.json)"},
 	}
+	flags = append(flags, githubFlags...)
+	return append(flags, step.DryRun, deployment.PlanReportFlag)
 }
 func (Step) EnvVars() []string {
-	return append([]string{"KILN_REGISTRY_PATH  the local registry's directory (overrides registry.path)"}, gitlabEnvVars...)
+	return []string{"KILN_REGISTRY_PATH  the local registry's directory (overrides registry.path)",
+		"CI_*, KILN_GITLAB_TOKEN, GITHUB_*, KILN_GITHUB_TOKEN   GitLab and GitHub modes (docs/cli.md)"}
+}
+
+// DocEnvVars are every variable the step reads, for docs/cli.md.
+func (Step) DocEnvVars() []string {
+	vars := append([]string{"KILN_REGISTRY_PATH  the local registry's directory (overrides registry.path)"}, gitlabEnvVars...)
+	return append(vars, githubEnvVars...)
 }
 
 // Run promotes the image.
 func (Step) Run(ctx context.Context, r *step.Run) error {
-	on, err := gitlabMode(r)
-	if err != nil {
+	switch src, err := recordSource(r); {
+	case err != nil:
 		return err
-	}
-	if on {
+	case src == sourceGitLab:
 		return runGitLab(ctx, r)
+	case src == sourceGitHub:
+		return runGitHub(ctx, r)
 	}
 	rec, err := r.ReadRecord()
 	if err != nil {

@@ -21,10 +21,42 @@ type Flag struct {
 	// For names the steps whose --help lists the flag (nil: every step); the others accept
 	// it but have no use for it.
 	For []string
+	// More keeps the flag out of --help, for a setting few need (docs/cli.md lists it).
+	More bool
+}
+
+// Line is the flag's line in --help and docs/cli.md.
+func (f Flag) Line() string {
+	name := "--" + f.Name
+	if !f.Bool {
+		name += " VALUE"
+	}
+	line := fmt.Sprintf("  %-22s %s", name, f.Help)
+	if f.Default != "" {
+		line += " (default " + f.Default + ")"
+	}
+	if f.Env != "" {
+		line += " [$" + f.Env + "]"
+	}
+	return line
+}
+
+// moreFlags counts the flags kept out of --help as More.
+func moreFlags(flags []Flag) int {
+	n := 0
+	for _, f := range flags {
+		if f.More {
+			n++
+		}
+	}
+	return n
 }
 
 // shownFor reports whether step's --help lists f.
 func (f Flag) shownFor(step string) bool {
+	if f.More {
+		return false
+	}
 	if f.For == nil {
 		return true
 	}
@@ -187,18 +219,10 @@ func writeHelp(w io.Writer, binary string, s Step, flags []Flag) {
 		if !f.shownFor(s.Name()) {
 			continue
 		}
-		name := "--" + f.Name
-		if !f.Bool {
-			name += " VALUE"
-		}
-		line := fmt.Sprintf("  %-22s %s", name, f.Help)
-		if f.Default != "" {
-			line += " (default " + f.Default + ")"
-		}
-		if f.Env != "" {
-			line += " [$" + f.Env + "]"
-		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, f.Line())
+	}
+	if n := moreFlags(flags); n > 0 {
+		fmt.Fprintf(w, "  %-22s %d more: see docs/cli.md\n", "...", n)
 	}
 	fmt.Fprintf(w, "  %-22s %s\n", "--help, --version", "this help; the version and commit")
 	fmt.Fprintln(w, "\nEnvironment (Vault, CI and tool variables: see docs/cli.md):")

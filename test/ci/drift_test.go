@@ -10,7 +10,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/gitlab/gitlabtest"
 )
 
-// TestGitLabDriftSnippet runs the README's scheduled drift job in gitlab-ci-local against a
+// TestGitLabDriftSnippet runs docs/lifecycle.md's scheduled drift job in gitlab-ci-local against a
 // prod kiln promoted: in sync, the job passes and opens no issue; once prod's state is
 // changed behind kiln's back, the job fails (kiln-drift exits 9) and one GitLab issue (the
 // API fake) says what drifted, with the JSON report kept as an artifact.
@@ -46,7 +46,7 @@ func TestGitLabDriftSnippet(t *testing.T) {
 	}
 }
 
-// TestGitHubDriftSnippet lints the README's scheduled GitHub drift workflow with actionlint.
+// TestGitHubDriftSnippet lints docs/lifecycle.md's scheduled GitHub drift workflow with actionlint.
 func TestGitHubDriftSnippet(t *testing.T) {
 	actionlint := tool(t, "actionlint", "KILN_ACTIONLINT")
 	wf := filepath.Join(t.TempDir(), ".github", "workflows", "drift.yml")
@@ -59,7 +59,7 @@ func TestGitHubDriftSnippet(t *testing.T) {
 	}
 }
 
-// TestJenkinsDriftSnippet runs the sh commands of the README's Jenkins drift pipeline in
+// TestJenkinsDriftSnippet runs the sh commands of docs/lifecycle.md's Jenkins drift pipeline in
 // order, in one workspace, as Jenkins would, against a prod kiln promoted: they pass in sync,
 // and the drift stage fails with exit 9 once prod's state changed behind kiln's back, the
 // report naming the change.

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kiln-ci/kiln/internal/gitlab/gitlabtest"
 )
 
 // componentFile is where the GitLab snippet's include points, in kiln's repository.
@@ -210,6 +212,21 @@ func TestGitLabComponent(t *testing.T) {
 		}
 		if n := len(g.f.images(t)); n != 1 {
 			t.Fatalf("the stable pipeline baked again: %d images", n)
+		}
+	})
+
+	t.Run("a scheduled pipeline only checks drift", func(t *testing.T) {
+		fake := gitlabtest.New(t)
+		log, code := g.run(t, "CI_PIPELINE_SOURCE=schedule", "CI_API_V4_URL="+fake.URL, "CI_PROJECT_ID=42", "KILN_GITLAB_TOKEN="+fake.Token)
+		if code != 0 {
+			t.Fatalf("scheduled pipeline: exit %d\n%s", code, log)
+		}
+		wantJobs(t, log, map[string]string{"drift": "PASS"})
+		if !strings.Contains(log, "prod: in sync") || len(fake.Issues()) != 0 {
+			t.Fatalf("in sync: issues %+v\n%s", fake.Issues(), log)
+		}
+		if _, err := os.Stat(g.artifact("drift", "kiln-drift.json")); err != nil {
+			t.Errorf("the drift report is not an artifact: %v", err)
 		}
 	})
 

@@ -125,18 +125,26 @@ func inspectGoss(path string) (string, error) {
 
 // gossRemote is the goss binary and where its copy lives on the machine:
 // ~/.cache/kiln/goss-<first 16 hex digits of its SHA-256>, in a directory only its user
-// can write, so no other user can put a binary there for kiln to run.
+// can write, so no other user can put a binary there for kiln to run. On a machine whose
+// home is read-only (an immutable server) the directory is $TMPDIR/kiln-<uid> (default
+// /tmp), used only when it belongs to the user and nobody else can write to it.
 type gossRemote struct {
 	binary string // local path
 	sum    string // SHA-256, hex
 }
 
-func (g gossRemote) dir() string  { return `"$HOME/.cache/kiln"` }
-func (g gossRemote) path() string { return `"$HOME/.cache/kiln/goss-` + g.sum[:16] + `"` }
+// gossDir is the shell that sets D to the copy's directory, creating it; it exits 1 when
+// there is no private directory to use.
+const gossDir = `D="$HOME/.cache/kiln"; { mkdir -p "$D" && [ -w "$D" ]; } 2>/dev/null || { ` +
+	`D="${TMPDIR:-/tmp}/kiln-$(id -u)"; (umask 077; mkdir -p "$D") 2>/dev/null; ` +
+	`[ -d "$D" ] && [ -O "$D" ] && [ -z "$(find "$D" -maxdepth 0 -perm /022)" ] || ` +
+	`{ echo "no private directory for goss: $HOME/.cache/kiln is read-only and $D is not ours alone" >&2; exit 1; }; }`
+
+func (g gossRemote) path() string { return `"$D/goss-` + g.sum[:16] + `"` }
 
 // install copies the binary to the machine unless a copy with the same SHA-256 is there.
 func (g gossRemote) install(ctx context.Context, client *sshClient) error {
-	out, err := runCommand(ctx, client, shell("test -x "+g.path()+" && sha256sum "+g.path()), nil, 4096)
+	out, err := runCommand(ctx, client, shell(gossDir+"; test -x "+g.path()+" && sha256sum "+g.path()), nil, 4096)
 	if err != nil {
 		return fmt.Errorf("look for goss on the machine: %w", err)
 	}
@@ -148,9 +156,9 @@ func (g gossRemote) install(ctx context.Context, client *sshClient) error {
 		return fmt.Errorf("goss binary: %w", err)
 	}
 	defer f.Close()
-	tmp := `"$HOME/.cache/kiln/goss-` + g.sum[:16] + `.$$"`
+	tmp := `"$D/goss-` + g.sum[:16] + `.$$"`
 	script := strings.Join([]string{
-		"set -e", "umask 077", "mkdir -p " + g.dir(), "cat > " + tmp,
+		gossDir, "set -e", "umask 077", "cat > " + tmp,
 		// A copy cut short by a dropped connection must not become the cached binary.
 		`if command -v sha256sum >/dev/null && [ "$(sha256sum < ` + tmp + ` | cut -c1-64)" != ` + g.sum + ` ]; then rm -f ` + tmp +
 			`; echo "the copy of goss is incomplete" >&2; exit 1; fi`,
@@ -168,7 +176,7 @@ func (g gossRemote) install(ctx context.Context, client *sshClient) error {
 
 // validateCommand runs the copy with the gossfile on its standard input.
 func (g gossRemote) validateCommand() string {
-	return shell("exec " + g.path() + " -g - validate --format json")
+	return shell(gossDir + "; exec " + g.path() + " -g - validate --format json")
 }
 
 // shell wraps a POSIX sh script (which holds no single quote) so that it runs the same

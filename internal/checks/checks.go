@@ -1,6 +1,7 @@
 // Package checks runs the checks kiln-test makes against a deployment (an HTTP request, a TCP
-// connect, a command over SSH, a goss run over SSH), each retried until its own deadline, and
-// writes their results as a JUnit XML report that GitLab, Jenkins and GitHub can show.
+// connect, a command over SSH, a goss run over SSH, the facts of an immutable server), each
+// retried until its own deadline, and writes their results as a JUnit XML report that GitLab,
+// Jenkins and GitHub can show.
 package checks
 
 import (
@@ -28,12 +29,13 @@ const (
 // Spec describes one check: what to probe and how long to keep trying.
 type Spec struct {
 	Name string
-	// Kind is "http", "tcp", "ssh" or "goss"; any other kind fails the check.
-	Kind string
-	HTTP *HTTP
-	TCP  *TCP
-	SSH  *SSH
-	Goss *Goss
+	// Kind is "http", "tcp", "ssh", "goss" or "immutable"; any other kind fails the check.
+	Kind      string
+	HTTP      *HTTP
+	TCP       *TCP
+	SSH       *SSH
+	Goss      *Goss
+	Immutable *Immutable // see immutable.go
 	// Timeout is the overall deadline of the check, retries included (default 2m).
 	Timeout time.Duration
 	// Interval is the pause between two attempts (default 2s).
@@ -138,8 +140,13 @@ func (r *Runner) attempt(s Spec, assertions *[]Assertion) (attemptFunc, error) {
 			return nil, errors.New("kind goss without goss settings")
 		}
 		return r.gossAttempt(*s.Goss, assertions)
+	case "immutable":
+		if s.Immutable == nil {
+			return nil, errors.New("kind immutable without immutable settings")
+		}
+		return r.immutableAttempt(*s.Immutable)
 	default:
-		return nil, fmt.Errorf("unknown kind %q (want http, tcp, ssh or goss)", s.Kind)
+		return nil, fmt.Errorf("unknown kind %q (want http, tcp, ssh, goss or immutable)", s.Kind)
 	}
 }
 

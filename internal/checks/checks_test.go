@@ -149,8 +149,8 @@ func TestRunSpecErrors(t *testing.T) {
 		spec Spec
 		want string
 	}{
-		{"unknown kind", Spec{Kind: "ping"}, `unknown kind "ping" (want http, tcp, ssh or goss)`},
-		{"no kind", Spec{}, `unknown kind "" (want http, tcp, ssh or goss)`},
+		{"unknown kind", Spec{Kind: "ping"}, `unknown kind "ping" (want http, tcp, ssh, goss or immutable)`},
+		{"no kind", Spec{}, `unknown kind "" (want http, tcp, ssh, goss or immutable)`},
 		{"http without settings", Spec{Kind: "http"}, "kind http without http settings"},
 		{"tcp without settings", Spec{Kind: "tcp"}, "kind tcp without tcp settings"},
 		{"relative URL", Spec{Kind: "http", HTTP: &HTTP{URL: "/healthz"}}, `invalid URL "/healthz": want http:// or https:// and a host`},

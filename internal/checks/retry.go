@@ -90,11 +90,12 @@ func (c *run) gaveUp() Result {
 	return c.finish(false, "gave up after %s in %s: %s", plural(c.res.Attempts, "attempt"), took, c.last)
 }
 
-// attemptTimeout bounds one attempt of a check of kind with remaining time left: an SSH
-// or goss attempt bounds its connecting part itself and lets its command run as long as the
+// attemptTimeout bounds one attempt of a check of kind with remaining time left: an SSH,
+// goss or immutable attempt bounds its connecting part itself and lets its command (or a
+// facts endpoint, which runs commands on a machine that may be slow) take as long as the
 // check may.
 func attemptTimeout(kind string, remaining time.Duration) time.Duration {
-	if kind == "ssh" || kind == "goss" {
+	if kind == "ssh" || kind == "goss" || kind == "immutable" {
 		return remaining
 	}
 	return min(remaining, MaxAttemptTimeout)

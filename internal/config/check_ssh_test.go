@@ -67,7 +67,7 @@ func TestSSHCheckErrors(t *testing.T) {
 			`kiln.yaml:13: test.checks[0]: has both goss and http; a check does one thing`},
 		{"unknown key", sshCheck + conn + run + "        insecure: true\n", `kiln.yaml:18: unknown key "insecure" in test.checks[0].ssh`},
 		{"exit code string", sshCheck + conn + run + "        exit_code: \"0\"\n", `kiln.yaml:18: test.checks[0].ssh.exit_code: expected an integer, got "0"`},
-		{"ssh null", sshCheck, `kiln.yaml:11: test.checks[0]: needs one of http, tcp, ssh or goss`},
+		{"ssh null", sshCheck, `kiln.yaml:11: test.checks[0]: needs one of http, tcp, ssh, goss or immutable`},
 		{"ssh empty", strings.TrimSuffix(sshCheck, "\n") + " {}\n", `kiln.yaml:12: missing required key "address" in test.checks[0].ssh`},
 		{"no user", sshCheck + strings.Replace(conn, "        user: root\n", "", 1) + run, `kiln.yaml:12: missing required key "user" in test.checks[0].ssh`},
 		{"no key", sshCheck + strings.Replace(conn, "        private_key_file: keys/id\n", "", 1) + run,

@@ -76,15 +76,45 @@ type Test struct {
 	Checks      []Check `yaml:"checks"`
 }
 
-// Check is one test; exactly one of HTTP, TCP, SSH and Goss is set.
+// Check is one test; exactly one of HTTP, TCP, SSH, Goss and Immutable is set.
 type Check struct {
-	Name     string     `yaml:"name"`
-	HTTP     *HTTPCheck `yaml:"http"`
-	TCP      *TCPCheck  `yaml:"tcp"`
-	SSH      *SSHCheck  `yaml:"ssh"`      // see check_ssh.go
-	Goss     *GossCheck `yaml:"goss"`     // see check_ssh.go
-	Timeout  Duration   `yaml:"timeout"`  // default 2m
-	Interval Duration   `yaml:"interval"` // default 2s
+	Name      string          `yaml:"name"`
+	HTTP      *HTTPCheck      `yaml:"http"`
+	TCP       *TCPCheck       `yaml:"tcp"`
+	SSH       *SSHCheck       `yaml:"ssh"`                         // see check_ssh.go
+	Goss      *GossCheck      `yaml:"goss"`                        // see check_ssh.go
+	Immutable *ImmutableCheck `yaml:"immutable" json:",omitempty"` // see check_immutable.go
+	Timeout   Duration        `yaml:"timeout"`                     // default 2m
+	Interval  Duration        `yaml:"interval"`                    // default 2s
+	// Environments are the environments the check runs in (kiln-test --environment); nil
+	// means test.environment alone. Left out of the digest when nil, so that a test block
+	// without it digests as it did before the key existed.
+	Environments []string `yaml:"environments" json:",omitempty"`
+}
+
+// RunsIn reports whether the check runs in environment env, where testEnv is
+// test.environment.
+func (ch Check) RunsIn(env, testEnv string) bool {
+	if ch.Environments == nil {
+		return env == testEnv
+	}
+	for _, e := range ch.Environments {
+		if e == env {
+			return true
+		}
+	}
+	return false
+}
+
+// ChecksFor returns the checks that run in environment env, in kiln.yaml's order.
+func (t Test) ChecksFor(env string) []Check {
+	var out []Check
+	for _, ch := range t.Checks {
+		if ch.RunsIn(env, t.Environment) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // HTTPCheck passes when a request gets the wanted status (and body).

@@ -116,7 +116,7 @@ func TestParseErrors(t *testing.T) {
 		{"default test environment missing", strings.Replace(base, "  dev:", "  qa:", 1) + "test:\n  checks:\n    - {name: a, tcp: {address: x}}\n", `kiln.yaml:9: test.environment: no environment "dev" in environments`},
 		{"check no name", base + "test:\n  checks:\n    - tcp: {address: x}\n", `kiln.yaml:11: missing required key "name" in test.checks[0]`},
 		{"check duplicate name", base + "test:\n  checks:\n    - {name: a, tcp: {address: x}}\n    - {name: a, tcp: {address: y}}\n", `kiln.yaml:12: test.checks[1].name: "a" is already the name of test.checks[0]`},
-		{"check neither", base + "test:\n  checks:\n    - name: a\n      timeout: 1m\n", `kiln.yaml:11: test.checks[0]: needs one of http, tcp, ssh or goss`},
+		{"check neither", base + "test:\n  checks:\n    - name: a\n      timeout: 1m\n", `kiln.yaml:11: test.checks[0]: needs one of http, tcp, ssh, goss or immutable`},
 		{"check both", base + "test:\n  checks:\n    - name: a\n      http: {url: x}\n      tcp: {address: x}\n", `kiln.yaml:13: test.checks[0]: has both http and tcp; a check does one thing`},
 		{"http no url", base + "test:\n  checks:\n    - name: a\n      http:\n        status: 204\n", `kiln.yaml:12: missing required key "url" in test.checks[0].http`},
 		{"http method", base + "test:\n  checks:\n    - name: a\n      http: {url: x, method: get}\n", `kiln.yaml:12: test.checks[0].http.method: "get" is not an HTTP method such as GET`},

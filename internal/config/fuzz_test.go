@@ -20,6 +20,8 @@ func FuzzParse(f *testing.F) {
 		string(full), base, vaultBase + "    - {env: A, path: kv/a, field: f, steps: [bake]}\n",
 		"", "---\n", "- a\n", "a: &x [*x]\n", "a: *y\n", "version: 2\n", "{", "\t",
 		base + "    <<: [{a: 1}, *x]\n", base + "    vars: &v {a: *v}\n",
+		immutableCheck + factsURL + "        services_off: [cron, getty@tty1.service]\n      environments: [dev, prod]\n",
+		immutableCheck + conn + "        read_only_root: false\n        services_off: []\n",
 	} {
 		f.Add([]byte(seed))
 	}

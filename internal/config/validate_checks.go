@@ -37,7 +37,7 @@ func (c *Config) validateCheck(p string, ch Check) error {
 	sort.SliceStable(kinds, func(i, j int) bool { return c.Line(p+"."+kinds[i]) < c.Line(p+"."+kinds[j]) })
 	switch {
 	case len(kinds) == 0:
-		return c.errorf(p, "%s: needs one of http, tcp, ssh or goss", p)
+		return c.errorf(p, "%s: needs one of http, tcp, ssh, goss or immutable", p)
 	case len(kinds) > 1:
 		return c.errorf(p+"."+kinds[1], "%s: has both %s and %s; a check does one thing", p, kinds[0], kinds[1])
 	case ch.SSH != nil:
@@ -46,6 +46,10 @@ func (c *Config) validateCheck(p string, ch Check) error {
 		}
 	case ch.Goss != nil:
 		if err := c.validateGoss(p+".goss", ch.Goss); err != nil {
+			return err
+		}
+	case ch.Immutable != nil:
+		if err := c.validateImmutable(p+".immutable", ch.Immutable); err != nil {
 			return err
 		}
 	case ch.HTTP != nil:
@@ -74,6 +78,29 @@ func (c *Config) validateCheck(p string, ch Check) error {
 	}
 	if ch.Interval.Duration < 0 {
 		return c.errorf(p+".interval", "%s.interval: must be positive", p)
+	}
+	return c.validateCheckEnvironments(p+".environments", ch.Environments)
+}
+
+// validateCheckEnvironments checks a check's environments: names of kiln.yaml's
+// environments, each once, at least one when the key is there.
+func (c *Config) validateCheckEnvironments(p string, envs []string) error {
+	if envs == nil {
+		return nil
+	}
+	if len(envs) == 0 {
+		return c.errorf(p, "%s: names no environment; leave it out to run the check in test.environment (%s)", p, c.Test.Environment)
+	}
+	seen := map[string]bool{}
+	for i, e := range envs {
+		at := index(p, i)
+		if _, ok := c.Environments[e]; !ok {
+			return c.errorf(at, "%s: no environment %q in environments (have %s)", at, e, strings.Join(c.EnvironmentNames(), ", "))
+		}
+		if seen[e] {
+			return c.errorf(at, "%s: %q is listed twice", at, e)
+		}
+		seen[e] = true
 	}
 	return nil
 }

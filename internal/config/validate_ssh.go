@@ -12,7 +12,7 @@ func (ch Check) kinds() []string {
 	for _, k := range []struct {
 		name string
 		set  bool
-	}{{"http", ch.HTTP != nil}, {"tcp", ch.TCP != nil}, {"ssh", ch.SSH != nil}, {"goss", ch.Goss != nil}} {
+	}{{"http", ch.HTTP != nil}, {"tcp", ch.TCP != nil}, {"ssh", ch.SSH != nil}, {"goss", ch.Goss != nil}, {"immutable", ch.Immutable != nil}} {
 		if k.set {
 			kinds = append(kinds, k.name)
 		}
@@ -48,7 +48,7 @@ func (c *Config) validateGoss(p string, g *GossCheck) error {
 	return nil
 }
 
-// validateConnection checks the keys ssh and goss checks share at path p: where, as whom,
+// validateConnection checks the keys ssh, goss and immutable checks share at path p: where, as whom,
 // with which key, and the host key to pin, which nothing may leave out.
 func (c *Config) validateConnection(p string, s SSHConnection) error {
 	if s.Address == "" {

@@ -42,6 +42,8 @@ func FuzzOutput(f *testing.F) {
 		"1,q.b,artifact,-1,file,0,é✓\n1,q.b,artifact,9999999999999999999999,id,x\n",
 		"not machine readable\n2024,Jan 5,big news\n1,,version,1.9.4",
 		"1,,ui,say,h\xc3\xa9llo \xe2\x9c\x93\n\xff\xfe\n",
+		"1,,ui,message,    qemu.demo: kiln-fact packages_digest sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n" +
+			"1,,ui,message,kiln-fact packages_digest sha256:ABC\n1,,ui,message,  x: kiln-fact\tkernel 6\\nkiln-fact\n",
 	}
 	for i, s := range seeds {
 		f.Add([]byte(s), []byte{byte(i)})
@@ -63,6 +65,16 @@ func FuzzOutput(f *testing.F) {
 		if !reflect.DeepEqual(whole, chunked) || wholeUI != chunkedUI {
 			t.Fatalf("one chunk and chunks %v differ:\n%#v %q\n%#v %q", sizes, whole, wholeUI, chunked, chunkedUI)
 		}
+		facts, bytewiseFacts := feedFacts(data, nil), feedFacts(data, []byte{0})
+		if chunkedFacts := feedFacts(data, sizes); !reflect.DeepEqual(facts, bytewiseFacts) || !reflect.DeepEqual(facts, chunkedFacts) {
+			t.Fatalf("facts differ by chunking:\n%#v\n%#v\n%#v", facts, bytewiseFacts, chunkedFacts)
+		}
+		if d := facts.PackagesDigest; d != "" && !packagesDigestRE.MatchString(d) {
+			t.Fatalf("packages digest %q", d)
+		}
+		if len(facts.Warnings) > maxFactWarnings+1 {
+			t.Fatalf("%d warnings", len(facts.Warnings))
+		}
 		for _, a := range whole.Artifacts {
 			for _, file := range a.Files {
 				if file == "" {
@@ -71,4 +83,19 @@ func FuzzOutput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// feedFacts writes data to a fresh Output in pieces as feed does and returns its Facts.
+func feedFacts(data, sizes []byte) Facts {
+	o := NewOutput(nil)
+	for i := 0; len(data) > 0; i++ {
+		n := len(data)
+		if len(sizes) > 0 {
+			n = min(n, int(sizes[i%len(sizes)])+1)
+		}
+		o.Write(data[:n])
+		data = data[n:]
+	}
+	o.Flush()
+	return o.Facts()
 }

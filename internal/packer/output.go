@@ -14,8 +14,8 @@ import (
 const maxLineBytes = 1 << 20
 
 // Output is an io.Writer for Packer's -machine-readable stdout. It writes the human
-// messages to a ui writer as they stream and collects the artifacts and errors.
-// It is safe for concurrent use.
+// messages to a ui writer as they stream and collects the artifacts, the errors and the
+// kiln-fact lines of the provisioners (see Facts). It is safe for concurrent use.
 type Output struct {
 	mu      sync.Mutex
 	ui      io.Writer
@@ -23,6 +23,7 @@ type Output struct {
 	partial []byte
 	scanned int // bytes at the start of partial known to hold no newline
 	res     Result
+	facts   Facts
 	index   map[artifactKey]int
 }
 
@@ -107,6 +108,13 @@ func (o *Output) Result() Result {
 	return r
 }
 
+// Facts returns what the provisioners' kiln-fact lines so far said about the image.
+func (o *Output) Facts() Facts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.facts.copy()
+}
+
 // handle parses one line, without its newline; a trailing carriage return is dropped.
 func (o *Output) handle(raw []byte) {
 	s := strings.TrimSuffix(string(raw), "\r")
@@ -141,8 +149,13 @@ func (o *Output) handleUI(l Line) {
 		return
 	}
 	msg := strings.Join(l.Data[1:], ",")
-	if l.Data[0] == "error" {
+	switch l.Data[0] {
+	case "error":
 		o.res.Errors = append(o.res.Errors, msg)
+	case "message": // a provisioner's standard output, one line or more
+		for _, line := range strings.Split(msg, "\n") {
+			o.facts.fact(line)
+		}
 	}
 	if l.Target != "" {
 		msg = l.Target + ": " + msg

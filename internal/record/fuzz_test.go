@@ -12,6 +12,7 @@ func FuzzDecode(f *testing.F) {
 	good := mustEncodeF(f, sample())
 	f.Add(good)
 	f.Add(mustEncodeF(f, minimal()))
+	f.Add(mustEncodeF(f, verified()))
 	f.Add(good[:len(good)/2])
 	f.Add(bytes.Replace(good, []byte(`"family": "demo-web"`), []byte(`"Family": "demo-web"`), 1))
 	f.Add([]byte(`{"schema":"kiln.image/v1"}`))

@@ -38,6 +38,10 @@ type Record struct {
 	Tests       *Tests       `json:"tests,omitempty"`
 	Deployments []Deployment `json:"deployments,omitempty"`
 	Promotion   *Promotion   `json:"promotion,omitempty"`
+	// Verifications are the latest kiln-test run against each environment other than
+	// test.environment (kiln-test --environment prod), by environment: what the image shows
+	// where it runs. The promotion gate never reads them; it reads Tests.
+	Verifications map[string]Verification `json:"verifications,omitempty"`
 	// Digest is "sha256:<hex>" over the canonical JSON of the record with Digest empty;
 	// Encode computes it.
 	Digest string `json:"digest"`
@@ -53,6 +57,10 @@ type Image struct {
 	Provider  string            `json:"provider"` // the registry type: local, aws, gcp
 	Artifacts []Artifact        `json:"artifacts"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	// PackagesDigest is "sha256:<hex>" of the image's package list as the bake printed it
+	// (a "kiln-fact packages_digest" line; see checks.PackagesDigest); empty when the template
+	// printed none. Immutable checks compare the running machine's with it.
+	PackagesDigest string `json:"packages_digest,omitempty"`
 }
 
 // Artifact is one artifact Packer reported for the build.
@@ -122,10 +130,31 @@ type Signature struct {
 	Sig   string `json:"sig"`
 }
 
+// Verification is one kiln-test run against an environment other than test.environment:
+// which image and Terraform state the checks that list that environment ran against, when,
+// and how they went.
+type Verification struct {
+	Status  string        `json:"status"` // StatusPassed or StatusFailed
+	Passed  int           `json:"passed"`
+	Failed  int           `json:"failed"`
+	Total   int           `json:"total"`
+	ImageID string        `json:"image_id"`
+	At      time.Time     `json:"at"`
+	Checks  []CheckResult `json:"checks,omitempty"`
+	JUnit   string        `json:"junit,omitempty"`
+	// StateLineage, StateSerial and StateDigest identify the environment's Terraform state
+	// the checks ran against, the same before and after them.
+	StateLineage string `json:"state_lineage,omitempty"`
+	StateSerial  int64  `json:"state_serial,omitempty"`
+	StateDigest  string `json:"state_digest,omitempty"`
+	// ChecksDigest is config.ChecksDigest of the kiln.yaml the checks came from.
+	ChecksDigest string `json:"checks_digest,omitempty"`
+}
+
 // CheckResult is the outcome of one check.
 type CheckResult struct {
 	Name       string `json:"name"`
-	Kind       string `json:"kind"`   // http, tcp, ssh, goss
+	Kind       string `json:"kind"`   // http, tcp, ssh, goss, immutable
 	Status     string `json:"status"` // StatusPassed or StatusFailed
 	Message    string `json:"message,omitempty"`
 	Attempts   int    `json:"attempts"`
@@ -148,6 +177,10 @@ type Deployment struct {
 	// Expires is when a dev environment's TTL (KILN_TTL) ends and kiln-sweep may destroy it;
 	// zero for the promote environment.
 	Expires time.Time `json:"expires,omitzero"`
+	// Destroyed is when kiln-destroy-dev destroyed the environment; its outputs are gone
+	// then, and kiln-test refuses to test it. The state fields stay: they say what the tests
+	// ran against.
+	Destroyed time.Time `json:"destroyed,omitzero"`
 }
 
 // Output is one Terraform output. Sensitive outputs never carry a value.

@@ -28,7 +28,13 @@ func (r *Record) Validate() error {
 			return fmt.Errorf("%s holds a control character at byte %d", f.name, i)
 		}
 	}
+	if d := r.Image.PackagesDigest; d != "" && !digestRE.MatchString(d) {
+		return fmt.Errorf("image.packages_digest %q is not sha256:<64 hex digits>", d)
+	}
 	if err := r.Tests.validate(); err != nil {
+		return err
+	}
+	if err := r.validateVerifications(); err != nil {
 		return err
 	}
 	for i := range r.Deployments {
@@ -141,4 +147,38 @@ func (r *Record) SetDeployment(d Deployment) {
 		out = append(out, d)
 	}
 	r.Deployments = out
+}
+
+// validateVerifications checks each verification like a tests section, in environment order.
+func (r *Record) validateVerifications() error {
+	envs := make([]string, 0, len(r.Verifications))
+	for env := range r.Verifications {
+		envs = append(envs, env)
+	}
+	sort.Strings(envs)
+	for _, env := range envs {
+		v := r.Verifications[env]
+		p := fmt.Sprintf("verifications[%q]", env)
+		switch {
+		case env == "" || strings.IndexFunc(env, func(c rune) bool { return c <= 0x20 || c == 0x7f }) >= 0:
+			return fmt.Errorf("%s: not an environment name", p)
+		case v.ImageID == "":
+			return fmt.Errorf("%s.image_id is empty", p)
+		case v.Status != StatusPassed && v.Status != StatusFailed:
+			return fmt.Errorf("%s.status is %q, want %q or %q", p, v.Status, StatusPassed, StatusFailed)
+		case v.Passed < 0 || v.Failed < 0 || v.Passed+v.Failed > v.Total:
+			return fmt.Errorf("%s counts do not add up (passed %d, failed %d, total %d)", p, v.Passed, v.Failed, v.Total)
+		case v.Status == StatusPassed && v.Failed > 0:
+			return fmt.Errorf("%s.status is passed but failed is %d", p, v.Failed)
+		}
+	}
+	return nil
+}
+
+// SetVerification records v as the latest verification of environment env.
+func (r *Record) SetVerification(env string, v Verification) {
+	if r.Verifications == nil {
+		r.Verifications = map[string]Verification{}
+	}
+	r.Verifications[env] = v
 }

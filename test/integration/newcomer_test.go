@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiln-ci/kiln/internal/record"
 )
 
 // TestNewcomerMistakes: the mistakes a new user makes in a repository of their own each get
@@ -164,4 +166,58 @@ func TestValidateOutputs(t *testing.T) {
 		`which terraform/ (environment dev) does not declare (have address, image_id)`) {
 		t.Fatalf("validate's report:\n%s", r.stdout)
 	}
+}
+
+// TestValidateOutputsPerEnvironment: a check that runs in prod (its environments key) is
+// checked against prod's configuration, not the test environment's.
+func TestValidateOutputsPerEnvironment(t *testing.T) {
+	w := newWorld(t)
+	prodTF := filepath.Join(w.dir, "terraform-prod")
+	copyDir(t, filepath.Join(w.dir, "terraform"), prodTF)
+	main := readFile(t, filepath.Join(prodTF, "main.tf"))
+	i := strings.Index(main, `output "address"`)
+	if i < 0 {
+		t.Fatalf("the fixture's main.tf has no address output:\n%s", main)
+	}
+	writeFile(t, filepath.Join(prodTF, "main.tf"), main[:i])
+	cfg := strings.Replace(w.template, "  prod:\n    terraform: terraform/\n", "  prod:\n    terraform: terraform-prod/\n", 1)
+	cfg = strings.Replace(cfg, "    - name: port-open\n", "    - name: prod-port\n      environments: [prod]\n      tcp:\n        address: \"{{ .Outputs.address }}\"\n    - name: port-open\n", 1)
+	writeFile(t, filepath.Join(w.dir, "kiln.yaml"), cfg)
+	r := kiln(t, w.dir, "validate", nil)
+	wantExit(t, r, 2)
+	if !strings.Contains(r.stdout, `check "prod-port" uses output "address", which terraform-prod/ (environment prod) does not declare (have image_id)`) {
+		t.Fatalf("validate's report:\n%s", r.stdout)
+	}
+}
+
+// TestTestAfterDestroy: kiln-destroy-dev marks the record's deployment destroyed and drops its
+// outputs from kiln.env; kiln-test then refuses it instead of testing outputs that point at
+// nothing, while the tests that ran before the destroy still promote.
+func TestTestAfterDestroy(t *testing.T) {
+	w := newWorld(t)
+	for _, s := range []string{"bake", "deploy-dev", "test", "destroy-dev"} {
+		must(t, w.dir, s, nil)
+	}
+	rec, err := record.Read(filepath.Join(w.dir, "kiln-image.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rec.Deployment("dev")
+	if d == nil || d.Destroyed.IsZero() || len(d.Outputs) != 0 {
+		t.Fatalf("dev's deployment after destroy-dev: %+v, want destroyed without outputs", d)
+	}
+	if env := readFile(t, filepath.Join(w.dir, "kiln.env")); strings.Contains(env, "KILN_OUTPUT_DEV_") {
+		t.Errorf("kiln.env still offers dev's outputs after destroy-dev:\n%s", env)
+	}
+	wantExit(t, kiln(t, w.dir, "test", nil), 1, "dev was destroyed at ", "deploy the image again (kiln-deploy-dev)")
+	must(t, w.dir, "promote", nil)
+	// A second destroy has nothing to do and leaves the record as it is.
+	before := readFile(t, filepath.Join(w.dir, "kiln-image.json"))
+	must(t, w.dir, "destroy-dev", nil)
+	if readFile(t, filepath.Join(w.dir, "kiln-image.json")) != before {
+		t.Error("a second destroy-dev rewrote the record")
+	}
+	// Deployed again, it can be tested again.
+	must(t, w.dir, "deploy-dev", nil)
+	must(t, w.dir, "test", nil)
 }

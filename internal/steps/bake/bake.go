@@ -123,6 +123,12 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	rec := record.New(img, src, now)
+	// The template's "kiln-fact packages_digest" line, for immutable checks (docs/immutable.md).
+	facts := out.Facts()
+	for _, w := range facts.Warnings {
+		r.Logf("warning: %s", w)
+	}
+	rec.Image.PackagesDigest = facts.PackagesDigest
 	if err := r.Publish(rec); err != nil {
 		return err
 	}

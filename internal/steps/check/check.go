@@ -1,7 +1,9 @@
 // Package check is kiln-test: it runs kiln.yaml's checks (HTTP, TCP, a command over SSH,
-// goss over SSH) against the test environment's Terraform outputs, each retried until its
-// timeout, writes a JUnit XML report (one testcase per check, or per goss assertion) and
-// records the result, with the image id the checks ran against, in the record.
+// goss over SSH, the facts of an immutable server) against the test environment's Terraform
+// outputs, each retried until its timeout, writes a JUnit XML report (one testcase per check,
+// or per goss assertion) and records the result, with the image id the checks ran against,
+// in the record. With --environment naming another environment (prod), it verifies that one
+// with the checks that list it, and records the run apart from the tests (verify.go).
 package check
 
 import (
@@ -15,7 +17,6 @@ import (
 	"github.com/kiln-ci/kiln/internal/atomicfile"
 	"github.com/kiln-ci/kiln/internal/checks"
 	"github.com/kiln-ci/kiln/internal/config"
-	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/step"
@@ -30,12 +31,14 @@ func (Step) Description() string {
 	return "Runs kiln.yaml's test checks against the record's deployment of test.environment, with the\n" +
 		"environment's live Terraform outputs; refuses (exit 1) when the state is not the one the record\n" +
 		"deployed or changes during the checks. Records the result (signed with an attest block) and\n" +
-		"writes a JUnit report. Exit 1 when a check fails."
+		"writes a JUnit report. Exit 1 when a check fails. --environment prod verifies prod instead, with\n" +
+		"the checks whose environments list it, and records that run apart from the tests."
 }
 
 // Examples are --help's examples.
 func (Step) Examples() []string {
-	return []string{"kiln-test", "kiln-test --junit report.xml"}
+	return []string{"kiln-test", "kiln-test --junit report.xml",
+		"kiln-test --environment prod   # after kiln-promote: prod's checks, recorded under verifications"}
 }
 
 // Details is the full description, for docs/cli.md.
@@ -47,19 +50,26 @@ func (Step) Details() string {
 		"record's image, and not change while the checks run; otherwise kiln-test refuses to vouch\n" +
 		"(exit 1) and records nothing. Writes a JUnit XML report and records the result, with the image\n" +
 		"id, state lineage and serial, the digest of the test block and, with an attest block, a signed\n" +
-		"in-toto attestation, in kiln-image.json. Exit 1 when a check fails."
+		"in-toto attestation, in kiln-image.json. Exit 1 when a check fails.\n\n" +
+		"A check runs in test.environment unless its environments key lists others. --environment E\n" +
+		"(another environment than test.environment, such as prod after kiln-promote) is a verification:\n" +
+		"the record must show E deployed with its image, the same state binding applies, the checks that\n" +
+		"list E run, and the result goes to verifications.E in kiln-image.json; the tests, which the\n" +
+		"promotion gate reads, stay as they are, and nothing is signed. No check for E: exit 2."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
 		{Name: "junit", Env: "KILN_JUNIT", Default: "kiln-junit.xml", Help: "path of the JUnit XML report"},
 		{Name: "goss", Env: "KILN_GOSS", Help: "the goss binary that goss checks copy to the machine, unless kiln.yaml names one (linux/amd64; default: .tools/bin/goss, then PATH)"},
+		{Name: "environment", Env: "KILN_ENVIRONMENT", Help: "the environment to check (default test.environment); another one is a verification run, recorded apart from the tests"},
 	}
 }
 func (Step) EnvVars() []string {
 	return []string{"KILN_ATTEST_KEY  the path of the PEM private key that signs the attestation (attest.private_key_env names another variable)"}
 }
 
-// Run runs the checks against the live deployment and records what they vouch for.
+// Run runs the checks against the live deployment and records what they vouch for; with
+// --environment naming another environment than test.environment, it verifies that one.
 func (Step) Run(ctx context.Context, r *step.Run) error {
 	rec, err := r.ReadRecord()
 	if err != nil {
@@ -69,13 +79,20 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if len(cfg.Test.Checks) == 0 {
 		return exitcode.New(exitcode.Usage, "%s: test.checks is empty: no check would vouch for the image", cfg.File)
 	}
-	envName := cfg.Test.Environment
-	d := rec.Deployment(envName)
-	if d == nil {
-		return exitcode.New(exitcode.RecordInvalid, "%s: no deployment of %s in the record (run kiln-deploy-dev first)", r.Opts.Get("record"), envName)
+	envName, err := targetEnvironment(r)
+	if err != nil {
+		return err
 	}
-	if d.ImageID != rec.Image.ID {
-		return exitcode.New(exitcode.RecordInvalid, "%s: %s runs %s, not the record's image %s", r.Opts.Get("record"), envName, d.ImageID, rec.Image.ID)
+	cs := cfg.Test.ChecksFor(envName)
+	if len(cs) == 0 {
+		return exitcode.New(exitcode.Usage, "%s: no check of test.checks runs in %s (a check runs there when its environments list it)", cfg.File, envName)
+	}
+	d, err := deployed(r, rec, envName)
+	if err != nil {
+		return err
+	}
+	if envName != cfg.Test.Environment {
+		return verify(ctx, r, rec, d, envName, cs)
 	}
 	if err := ownCommit(r, rec); err != nil {
 		return err
@@ -84,36 +101,11 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	l, err := openLive(ctx, r, envName)
+	run, err := runBound(ctx, r, rec, d, envName, deployer(cfg, envName), cs)
 	if err != nil {
 		return err
 	}
-	defer l.close()
-	before, err := l.state(ctx)
-	if err != nil {
-		return err
-	}
-	if err := bound(rec, d, before, envName); err != nil {
-		return err
-	}
-	rm := remote{cfg: cfg, getenv: r.Env.Getenv, dir: r.Env.Dir, gossFlag: r.Opts.Get("goss")}
-	specs, err := specsFor(cfg.Test.Checks, templateData(rec, envName, deployment.Outputs(r, envName, before.Outputs)), rm)
-	if err != nil {
-		return exitcode.Wrap(exitcode.Usage, err)
-	}
-	started := r.Env.Now()
-	runner := &checks.Runner{Now: r.Env.Now, Log: r.Log}
-	results := runner.Run(ctx, specs)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	after, err := l.state(ctx)
-	if err != nil {
-		return err
-	}
-	if err := unchanged(before, after, rec.Image.ID, envName); err != nil {
-		return err
-	}
+	results, before := run.results, run.state
 	t := summarize(results, rec.Image.ID, envName, r.Env.Now().UTC(), r.Opts.Get("junit"))
 	t.Family, t.ChecksDigest = cfg.Image.Family, cfg.ChecksDigest()
 	t.StateLineage, t.StateSerial, t.StateDigest = before.Lineage, before.Serial, before.Digest
@@ -122,20 +114,14 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 			return err
 		}
 	}
-	if err := writeJUnit(r.Path(r.Opts.Get("junit")), results, started); err != nil {
+	if err := writeJUnit(r.Path(r.Opts.Get("junit")), results, run.started); err != nil {
 		return err
 	}
 	rec.Tests = t
 	if err := r.Publish(rec); err != nil {
 		return err
 	}
-	for _, res := range results {
-		status := "ok  "
-		if !res.Passed {
-			status = "FAIL"
-		}
-		fmt.Fprintf(r.Out, "%s %s: %s\n", status, res.Name, res.Message)
-	}
+	report(r, results)
 	if t.Status != record.StatusPassed {
 		return fmt.Errorf("%d of %d checks failed: %s", t.Failed, t.Total, failedNames(results))
 	}
@@ -193,6 +179,11 @@ func specsFor(cs []config.Check, data map[string]any, rm remote) ([]checks.Spec,
 			}
 			s.Kind = "tcp"
 			s.TCP = &checks.TCP{Address: addr}
+		case c.Immutable != nil:
+			s.Kind = "immutable"
+			if s.Immutable, err = rm.immutableSpec(c.Name, c.Immutable, data); err != nil {
+				return nil, err
+			}
 		}
 		specs = append(specs, s)
 	}

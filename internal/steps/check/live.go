@@ -3,6 +3,10 @@ package check
 import (
 	"context"
 	"regexp"
+	"time"
+
+	"github.com/kiln-ci/kiln/internal/checks"
+	"github.com/kiln-ci/kiln/internal/config"
 
 	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
@@ -18,8 +22,9 @@ type live struct {
 	t   *environment.Target
 }
 
-// openLive prepares Terraform for the test environment (init, the existing workspace).
-func openLive(ctx context.Context, r *step.Run, env string) (*live, error) {
+// openLive prepares Terraform for environment env (init, the existing workspace); deployer
+// is the step that deploys it, for messages ("kiln-deploy-dev").
+func openLive(ctx context.Context, r *step.Run, env, deployer string) (*live, error) {
 	t, err := environment.Open(ctx, deployment.Terraform(r), env, environment.Image{})
 	if err != nil {
 		return nil, err
@@ -31,7 +36,7 @@ func openLive(ctx context.Context, r *step.Run, env string) (*live, error) {
 	}
 	if !existed {
 		t.Close()
-		return nil, refuse("%s has no workspace %q: nothing is deployed to test (run kiln-deploy-dev)", env, t.Env.Workspace)
+		return nil, refuse("%s has no workspace %q: nothing is deployed to test (run %s)", env, t.Env.Workspace, deployer)
 	}
 	return &live{env: env, t: t}, nil
 }
@@ -51,19 +56,20 @@ func refuse(format string, args ...any) error {
 var localID = regexp.MustCompile(`^local:sha256:[0-9a-f]{64}$`)
 
 // bound checks that st is the state the record's deployment d left, and that it runs the
-// record's image (and, for local-registry images, no other).
-func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env string) error {
+// record's image (and, for local-registry images, no other); deployer is the step that
+// deployed it, for messages.
+func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env, deployer string) error {
 	id := rec.Image.ID
 	switch {
 	case st.Resources == 0:
-		return refuse("%s's Terraform state is empty: nothing is deployed (run kiln-deploy-dev)", env)
+		return refuse("%s's Terraform state is empty: nothing is deployed (run %s)", env, deployer)
 	case d.StateLineage == "" || d.StateDigest == "":
 		return refuse("the record's deployment to %s names no Terraform state: deploy it again with this kiln", env)
 	case st.Lineage != d.StateLineage:
 		return refuse("%s's Terraform state (lineage %s) is not the one image %s was deployed to (lineage %s)", env, st.Lineage, id, d.StateLineage)
 	case !st.NamesImage(id):
-		return refuse("%s runs another image than %s (state serial %d): it was redeployed since kiln-deploy-dev, "+
-			"or no resource of its configuration keeps the image id", env, id, st.Serial)
+		return refuse("%s runs another image than %s (state serial %d): it was redeployed since %s, "+
+			"or no resource of its configuration keeps the image id", env, id, st.Serial, deployer)
 	}
 	if localID.MatchString(id) {
 		for _, s := range st.Strings() {
@@ -72,11 +78,11 @@ func bound(rec *record.Record, d *record.Deployment, st *terraform.State, env st
 			}
 		}
 	}
-	// Outputs (the checks' addresses) and resources as kiln-deploy-dev left them: a state
+	// Outputs (the checks' addresses) and resources as the deployment left them: a state
 	// written or edited since, even with its lineage and serial kept, is not what was deployed.
 	if st.Digest != d.StateDigest {
-		return refuse("%s's Terraform state is not the one kiln-deploy-dev left for image %s (serial %d, deployed at %d): "+
-			"it was written or edited since; deploy it again", env, id, st.Serial, d.StateSerial)
+		return refuse("%s's Terraform state is not the one %s left for image %s (serial %d, deployed at %d): "+
+			"it was written or edited since; deploy it again", env, deployer, id, st.Serial, d.StateSerial)
 	}
 	return nil
 }
@@ -88,4 +94,47 @@ func unchanged(before, after *terraform.State, id, env string) error {
 			"another deployment raced the tests; nothing was recorded as passed", env, before.Serial, after.Serial)
 	}
 	return nil
+}
+
+// ran is one run of checks against an environment's live state.
+type ran struct {
+	results []checks.Result
+	started time.Time
+	state   *terraform.State // the state they ran against, the same before and after
+}
+
+// runBound runs checks cs against the record's deployment d of env: the live state must be
+// bound to it before the checks, and unchanged after them.
+func runBound(ctx context.Context, r *step.Run, rec *record.Record, d *record.Deployment, env, deployer string, cs []config.Check) (*ran, error) {
+	l, err := openLive(ctx, r, env, deployer)
+	if err != nil {
+		return nil, err
+	}
+	defer l.close()
+	before, err := l.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := bound(rec, d, before, env, deployer); err != nil {
+		return nil, err
+	}
+	rm := remote{cfg: r.Config, getenv: r.Env.Getenv, dir: r.Env.Dir, gossFlag: r.Opts.Get("goss"), packages: rec.Image.PackagesDigest}
+	specs, err := specsFor(cs, templateData(rec, env, deployment.Outputs(r, env, before.Outputs)), rm)
+	if err != nil {
+		return nil, exitcode.Wrap(exitcode.Usage, err)
+	}
+	out := &ran{started: r.Env.Now(), state: before}
+	runner := &checks.Runner{Now: r.Env.Now, Log: r.Log}
+	out.results = runner.Run(ctx, specs)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	after, err := l.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := unchanged(before, after, rec.Image.ID, env); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -120,7 +120,7 @@ func TestBound(t *testing.T) {
 			if tc.lin != "" {
 				d.StateDigest = st.Digest // the deployment left this very state
 			}
-			err := bound(rec, d, st, "dev")
+			err := bound(rec, d, st, "dev", "kiln-deploy-dev")
 			if tc.want == "" {
 				if err != nil {
 					t.Errorf("bound = %v, want nil", err)
@@ -208,5 +208,5 @@ func TestBoundEditedState(t *testing.T) {
 	rec, d := liveRecord(liveID, liveLin)
 	d.StateDigest = tfState(t, liveLin, 7, liveID).Digest
 	edited := tfState(t, liveLin, 7, liveID, "127.0.0.1:18082")
-	checkRefusal(t, bound(rec, d, edited, "dev"), "is not the one kiln-deploy-dev left for image "+liveID+" (serial 7, deployed at")
+	checkRefusal(t, bound(rec, d, edited, "dev", "kiln-deploy-dev"), "is not the one kiln-deploy-dev left for image "+liveID+" (serial 7, deployed at")
 }

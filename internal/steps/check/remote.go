@@ -2,19 +2,21 @@ package check
 
 import (
 	"fmt"
+	"net/url"
 	"path/filepath"
 
 	"github.com/kiln-ci/kiln/internal/checks"
 	"github.com/kiln-ci/kiln/internal/config"
 )
 
-// remote resolves what ssh and goss checks take from outside kiln.yaml: the login key's
-// path from the environment, and the goss binary.
+// remote resolves what ssh, goss and immutable checks take from outside kiln.yaml: the
+// login key's path from the environment, the goss binary, the baked packages digest.
 type remote struct {
 	cfg      *config.Config
 	getenv   func(string) string
 	dir      string // the working directory
 	gossFlag string // --goss / KILN_GOSS
+	packages string // the record's image packages digest, for immutable checks
 }
 
 // sshSpec maps an ssh check, rendering its address, user, host key, command and expected
@@ -53,6 +55,29 @@ func (rm remote) gossSpec(name string, g *config.GossCheck, data map[string]any)
 		return nil, fmt.Errorf("check %s: %w", name, err)
 	}
 	return &checks.Goss{SSHTarget: t, Gossfile: rm.cfg.Path(g.Gossfile), Binary: bin}, nil
+}
+
+// immutableSpec maps an immutable check: its facts URL rendered from data, or its SSH
+// connection; the packages digest to compare with is the record's.
+func (rm remote) immutableSpec(name string, m *config.ImmutableCheck, data map[string]any) (*checks.Immutable, error) {
+	out := &checks.Immutable{ReadOnlyRoot: m.ReadOnly(), ServicesOff: m.Services(), PackagesUnchanged: m.Packages(), BakedPackages: rm.packages}
+	if !m.OverSSH() {
+		u, err := checks.Render(m.URL, data)
+		if err != nil {
+			return nil, fmt.Errorf("check %s: immutable.url: %w", name, err)
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, fmt.Errorf("check %s: immutable.url: the rendered URL is not http:// or https:// with a host", name)
+		}
+		out.URL = u
+		return out, nil
+	}
+	t, err := rm.target(name, "immutable", m.Connection(), data)
+	if err != nil {
+		return nil, err
+	}
+	out.SSH = &t
+	return out, nil
 }
 
 // target renders the connection's templates and finds its private key: private_key_file

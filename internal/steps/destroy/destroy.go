@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
+	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/step"
 )
 
@@ -29,9 +30,11 @@ func (Step) Examples() []string {
 
 // Details is the full description, for docs/cli.md.
 func (Step) Details() string {
-	return "Destroys an environment (dev by default) with terraform destroy. It reads the record only\n" +
-		"for the image variable's value, when a record is there; a missing workspace or an empty state\n" +
-		"is nothing to do (exit 0). It refuses the promote environment unless --allow-promote-environment."
+	return "Destroys an environment (dev by default) with terraform destroy. It reads the record for the\n" +
+		"image variable's value, when a record is there, and marks the record's deployment of the\n" +
+		"environment destroyed (its outputs removed; kiln-test then refuses it); a missing workspace or an\n" +
+		"empty state is nothing to do (exit 0). It refuses the promote environment unless\n" +
+		"--allow-promote-environment."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{deployment.EnvironmentFlag, step.DryRun,
@@ -46,8 +49,11 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return step.UsageError("refusing to destroy %s, the promote environment (pass --allow-promote-environment)", name)
 	}
 	img := environment.Image{Blank: true}
-	if rec, err := r.ReadRecord(); err == nil {
+	rec, err := r.ReadRecord()
+	if err == nil {
 		img.ID = rec.Image.ID
+	} else {
+		rec = nil
 	}
 	t, err := environment.Open(ctx, deployment.Terraform(r), name, img)
 	if err != nil {
@@ -66,6 +72,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	if n == 0 {
+		if err := markDestroyed(r, rec, name); err != nil {
+			return err
+		}
 		return step.Skip("nothing is deployed in %s", name)
 	}
 	if r.Opts.Bool("dry-run") {
@@ -76,5 +85,22 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		return err
 	}
 	fmt.Fprintf(r.Out, "destroyed %s (%d resources)\n", name, n)
-	return nil
+	return markDestroyed(r, rec, name)
+}
+
+// markDestroyed records that environment name's deployment in rec is gone, when the record
+// shows one: its outputs go (kiln.env no longer offers them), and kiln-test refuses to test
+// it. Nothing else changes: the tests and their state binding stand.
+func markDestroyed(r *step.Run, rec *record.Record, name string) error {
+	if rec == nil {
+		return nil
+	}
+	d := rec.Deployment(name)
+	if d == nil || !d.Destroyed.IsZero() {
+		return nil
+	}
+	gone := *d
+	gone.Destroyed, gone.Outputs = r.Env.Now().UTC(), nil
+	rec.SetDeployment(gone)
+	return r.Publish(rec)
 }

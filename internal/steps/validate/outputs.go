@@ -14,24 +14,38 @@ import (
 // {{ index .Outputs "name" }}.
 var outputRef = regexp.MustCompile(`\.Outputs\.([A-Za-z_][A-Za-z0-9_-]*)|index\s+\.Outputs\s+"([^"]+)"`)
 
-// checkOutputs returns an error (at the check's kiln.yaml line) for each test check whose
-// templates name an output the test environment's configuration does not declare: kiln-test
-// would fail on it only after a whole bake and deploy.
+// checkOutputs returns an error (at the check's kiln.yaml line) for each check whose
+// templates name an output that the configuration of an environment the check runs in
+// (test.environment, or those its environments key lists) does not declare: kiln-test would
+// fail on it only after a whole bake and deploy.
 func checkOutputs(cfg *config.Config) []error {
-	env, err := cfg.Env(cfg.Test.Environment)
-	if err != nil || len(cfg.Test.Checks) == 0 {
-		return nil
-	}
-	declared, err := terraform.DeclaredOutputs(cfg.Path(env.Terraform))
-	if err != nil {
-		return nil // the missing directory is reported on its own
-	}
 	var errs []error
+	declared := map[string]map[string]bool{} // per environment; nil when it cannot be read
 	for i, c := range cfg.Test.Checks {
-		for _, name := range referenced(templates(c)) {
-			if !declared[name] {
-				errs = append(errs, cfg.Errorf(fmt.Sprintf("test.checks[%d]", i), "check %q uses output %q, which %s (environment %s) does not declare (have %s)",
-					c.Name, name, env.Terraform, cfg.Test.Environment, have(declared)))
+		envs := c.Environments
+		if envs == nil {
+			envs = []string{cfg.Test.Environment}
+		}
+		for _, name := range envs {
+			env, err := cfg.Env(name)
+			if err != nil {
+				continue // an unknown environment is reported on its own
+			}
+			d, ok := declared[name]
+			if !ok {
+				if d, err = terraform.DeclaredOutputs(cfg.Path(env.Terraform)); err != nil {
+					d = nil // the missing directory is reported on its own
+				}
+				declared[name] = d
+			}
+			if d == nil {
+				continue
+			}
+			for _, out := range referenced(templates(c)) {
+				if !d[out] {
+					errs = append(errs, cfg.Errorf(fmt.Sprintf("test.checks[%d]", i), "check %q uses output %q, which %s (environment %s) does not declare (have %s)",
+						c.Name, out, env.Terraform, name, have(d)))
+				}
 			}
 		}
 	}
@@ -55,6 +69,9 @@ func templates(c config.Check) []string {
 	}
 	if c.Goss != nil {
 		out = append(out, c.Goss.Address, c.Goss.HostKey)
+	}
+	if c.Immutable != nil {
+		out = append(out, c.Immutable.URL, c.Immutable.Address, c.Immutable.HostKey)
 	}
 	return out
 }

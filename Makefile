@@ -28,7 +28,8 @@ test: tools ci-tools lint
 	KILN_REQUIRE_TOOLS=1 go test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
 
-## ci-tools: rsync, gitlab-ci-local 4.64.1 (npm ci into node_modules) and actionlint for test/ci, cached
+## ci-tools: rsync, shellcheck, python3, gitlab-ci-local 4.64.1 (npm ci into node_modules), actionlint
+## and act (a GitHub-compatible runner) for test/ci, cached
 ci-tools:
 	bash scripts/ci-tools.sh
 

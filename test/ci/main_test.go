@@ -1,6 +1,7 @@
 // Package ci tests kiln's CI integrations with the real tools: the GitLab components run by
 // gitlab-ci-local (shell executor) on the fast fixture, the GitHub workflows checked by
-// actionlint, and the Jenkinsfile's stage commands run in order. The README's snippets are
+// actionlint and run by act on the host (act_test.go), and the Jenkinsfile's stage commands
+// run in order. The README's snippets are
 // the pipelines these tests run. `go test -short` skips it; a missing tool skips a test
 // unless KILN_REQUIRE_TOOLS=1 (then it fails: run `make tools ci-tools`). The kiln binaries
 // are built for the run, or taken from KILN_TEST_BIN_DIR.

@@ -143,7 +143,6 @@ func TestParseErrors(t *testing.T) {
 		{"vault no method", base + "vault:\n  auth:\n    role: r\n", `kiln.yaml:10: missing required key "method" in vault.auth`},
 		{"vault method", base + "vault:\n  auth: {method: ldap}\n", `kiln.yaml:10: vault.auth.method: "ldap" is not one of token, approle, jwt, github, jwt_file`},
 		{"vault address", base + "vault:\n  address: vault.example.com\n  auth: {method: token}\n", `kiln.yaml:10: vault.address: "vault.example.com" is not an http or https URL`},
-		{"vault jwt no role", base + "vault:\n  auth:\n    method: jwt\n", `kiln.yaml:10: missing required key "role" in vault.auth`},
 		{"vault key of other method", base + "vault:\n  auth:\n    method: token\n    role: r\n", `kiln.yaml:12: vault.auth.role: not used by method token`},
 		{"vault jwt_file no file", base + "vault:\n  auth: {method: jwt_file, role: r}\n", `kiln.yaml:10: missing required key "jwt_file" in vault.auth`},
 		{"vault approle both", base + "vault:\n  auth: {method: approle, secret_id_env: S, secret_id_file: f}\n", `kiln.yaml:10: vault.auth: give one of secret_id_env and secret_id_file`},

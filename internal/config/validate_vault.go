@@ -56,9 +56,8 @@ func (c *Config) validateAuth(a VaultAuth) error {
 	if a.Path != "" && !mountRE.MatchString(a.Path) {
 		return c.errorf("vault.auth.path", "vault.auth.path: %q is not a mount path such as \"jwt\"", a.Path)
 	}
-	if a.Method != AuthToken && a.Method != AuthAppRole && a.Role == "" {
-		return c.required("vault.auth.role")
-	}
+	// vault.auth.role may come from KILN_VAULT_ROLE (the CI templates' vault-role input)
+	// instead: the step checks that one of them names it.
 	if a.Method == AuthJWTFile && a.JWTFile == "" {
 		return c.required("vault.auth.jwt_file")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/kiln-ci/kiln/internal/config"
+	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/redact"
 	"github.com/kiln-ci/kiln/internal/secrets"
 )
@@ -33,6 +34,9 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 	gh := githubactions.New(githubactions.WithGetenv(r.Env.Getenv))
 	cfg := VaultConfig(v)
 	overrideAuth(&cfg.Auth, r.Env.Getenv)
+	if m := cfg.Auth.Method; m != config.AuthToken && m != config.AuthAppRole && cfg.Auth.Role == "" {
+		return nil, exitcode.New(exitcode.Usage, "%s: vault.auth.role is not set: name the Vault role in kiln.yaml or in KILN_VAULT_ROLE (the CI templates' vault-role input)", r.Config.File)
+	}
 	// Like every file kiln.yaml names, these are relative to it (not to the working directory).
 	for _, p := range []*string{&cfg.Auth.SecretIDFile, &cfg.Auth.JWTFile} {
 		if *p != "" {

@@ -57,3 +57,35 @@ func TestVaultCredentialsUnset(t *testing.T) {
 		})
 	}
 }
+
+// TestVaultRoleFromEnvironment: kiln.yaml may leave vault.auth.role to KILN_VAULT_ROLE (the
+// CI templates' vault-role input); with neither, the step stops with one line before it
+// contacts Vault.
+func TestVaultRoleFromEnvironment(t *testing.T) {
+	dir := workdir(t, minimalConfig+"vault:\n  address: http://127.0.0.1:1\n  auth: {method: jwt}\n"+
+		"  secrets:\n    - {env: X, path: kv/data/x, field: y, steps: [bake]}\n")
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		code int
+		want string
+	}{
+		{"no role", map[string]string{"VAULT_ID_TOKEN": "j"}, 2, "vault.auth.role is not set: name the Vault role in kiln.yaml or in KILN_VAULT_ROLE"},
+		{"role from the environment", map[string]string{"VAULT_ID_TOKEN": "j", "KILN_VAULT_ROLE": "kiln-ci"}, 4, "auth/jwt role kiln-ci"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, context.Background(), dir, tc.vars, namedStep{name: "bake"})
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// namedStep is fakeStep under another step's name, for what kiln.yaml maps to that step.
+type namedStep struct {
+	fakeStep
+	name string
+}
+
+func (s namedStep) Name() string { return s.name }

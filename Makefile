@@ -14,10 +14,10 @@ build:
 	@mkdir -p $(BIN)
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./steps/kiln-,$(STEPS))
 
-## tools: Terraform 1.5.7, Packer 1.9.4, goss and the Vault dev server (for tests) built from
-## the Go module proxy into .tools/bin, side by side, cached
+## tools: Terraform 1.5.7, Packer 1.9.4, goss, the Vault dev server and an OCI registry (for
+## tests) built from the Go module proxy into .tools/bin, side by side, cached
 tools:
-	bash scripts/tools.sh terraform packer goss vault
+	bash scripts/tools.sh terraform packer goss vault registry
 
 ## demo-tools: what the demo needs of them (no Vault)
 demo-tools:
@@ -76,6 +76,15 @@ demo-clean:
 ## bench-local: kiln's overhead against raw packer/terraform on the local QEMU example
 bench-local: build tools
 	bash scripts/bench-local.sh 3
+
+## bench-rollout: blue-green and canary promotions on a real HAProxy (test/integration's
+## bluegreen fixture) under 50 requests/s of vegeta load, each step and drain held 15 s:
+## a table of requests, failed requests and p50/p99 latency per scenario (nothing asserted
+## on time)
+.PHONY: bench-rollout
+bench-rollout: tools
+	bash scripts/ci-tools.sh haproxy
+	KILN_ROLLOUT_BENCH=1 KILN_REQUIRE_TOOLS=1 go test -count=1 -v -timeout 30m -run '^TestStrategies$$' ./test/integration
 
 clean:
 	rm -rf $(BIN)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pinned HashiCorp tools kiln's tests and demo use into .tools/bin, from the Go
 # module proxy, and skips any tool whose pinned version is already there.
-#   scripts/tools.sh [terraform] [packer] [vault] [goss]   (default: terraform packer)
+#   scripts/tools.sh [terraform] [packer] [vault] [goss] [registry]   (default: terraform packer)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +41,16 @@ build_vault() {
   (cd "$root/tools/vault" && GOFLAGS=-mod=mod GONOSUMDB='github.com/hashicorp/vault-plugin-*' \
     go build -o "$bin/vault" .)
   echo "$v" >"$bin/.vault.version"
+}
+
+build_registry() {
+  local v
+  v=$(sed -n 's/^require github.com\/distribution\/distribution\/v3 v\(.*\)$/\1/p' "$root/tools/registry/go.mod")
+  [ -n "$v" ] || { echo "tools: no distribution version in tools/registry/go.mod" >&2; return 1; }
+  have registry "$v" && return 0
+  echo "tools: building registry $v (an OCI registry server for tests)" >&2
+  (cd "$root/tools/registry" && GOFLAGS=-mod=mod go build -o "$bin/registry" .)
+  echo "$v" >"$bin/.registry.version"
 }
 
 build_goss() {

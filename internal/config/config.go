@@ -39,12 +39,18 @@ type Image struct {
 
 // Registry says where images are kept.
 type Registry struct {
-	Type          string `yaml:"type"`           // local (default) | gcp | aws
+	Type          string `yaml:"type"`           // local (default) | gcp | aws | oci
 	Path          string `yaml:"path"`           // local only; default .kiln/images
 	Project       string `yaml:"project"`        // gcp only; default $GOOGLE_CLOUD_PROJECT
 	Region        string `yaml:"region"`         // aws only; default $AWS_REGION
 	FamilyPointer string `yaml:"family_pointer"` // aws only: tag (default) | ssm
 	SSMParameter  string `yaml:"ssm_parameter"`  // aws with ssm: default /kiln/families/<family>
+	// The oci keys (registry_oci.go): the repository that holds the images, host[:port]/path
+	// (KILN_REGISTRY_REPOSITORY overrides it), a CA bundle for a private CA, relative to
+	// kiln.yaml, and plain HTTP for a registry on the loopback interface.
+	Repository string `yaml:"repository"`
+	CAFile     string `yaml:"ca_file"`
+	PlainHTTP  bool   `yaml:"plain_http"`
 }
 
 // Packer says how to bake.

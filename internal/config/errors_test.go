@@ -94,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 		{"name trailing hyphen", strings.Replace(base, "family: demo", "family: demo\n  name: \"{{ .Family }}-{{ .Date }}-\"", 1), `kiln.yaml:4: image.name: image name "demo-20260102-" must not end with a hyphen`},
 
 		// Registry and Packer.
-		{"registry type", base + "registry: {type: azure}\n", `kiln.yaml:9: registry.type: "azure" is not one of local, gcp, aws`},
+		{"registry type", base + "registry: {type: azure}\n", `kiln.yaml:9: registry.type: "azure" is not one of local, gcp, aws, oci`},
 		{"registry path gcp", base + "registry:\n  type: gcp\n  path: x\n", `kiln.yaml:11: registry.path: only used with type local, not gcp`},
 		{"registry project local", base + "registry:\n  project: p\n", `kiln.yaml:10: registry.project: only used with type gcp, not local`},
 		{"registry region gcp", base + "registry:\n  type: gcp\n  region: eu-west-1\n", `kiln.yaml:11: registry.region: only used with type aws, not gcp`},

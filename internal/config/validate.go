@@ -76,9 +76,9 @@ func (c *Config) validateImage() error {
 func (c *Config) validateRegistry() error {
 	r := c.Registry
 	switch r.Type {
-	case "local", "gcp", "aws":
+	case "local", "gcp", "aws", "oci":
 	default:
-		return c.errorf("registry.type", "registry.type: %q is not one of local, gcp, aws", r.Type)
+		return c.errorf("registry.type", "registry.type: %q is not one of local, gcp, aws, oci", r.Type)
 	}
 	if r.Path != "" && r.Type != "local" {
 		return c.errorf("registry.path", "registry.path: only used with type local, not %s", r.Type)
@@ -89,7 +89,7 @@ func (c *Config) validateRegistry() error {
 	if r.Region != "" && r.Type != "aws" {
 		return c.errorf("registry.region", "registry.region: only used with type aws, not %s", r.Type)
 	}
-	return nil
+	return c.validateRegistryOCI()
 }
 
 func (c *Config) validatePacker() error {

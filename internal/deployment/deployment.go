@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry/local"
+	"github.com/kiln-ci/kiln/internal/registry/oci"
 	"github.com/kiln-ci/kiln/internal/step"
 	"github.com/kiln-ci/kiln/internal/terraform"
 )
@@ -45,8 +46,9 @@ type Result struct {
 
 // Resolve returns what Terraform gets of image id: for a local-registry image, the path of
 // its disk after checking that its files still hash to the id (exit 7 when the image is
-// unknown, deleted or tampered with); other ids go to Terraform as they are.
-func Resolve(r *step.Run, id string) (environment.Image, error) {
+// unknown, deleted or tampered with); for an OCI image, the path of its disk in the local
+// cache after pulling it by digest (oci.go); other ids go to Terraform as they are.
+func Resolve(ctx context.Context, r *step.Run, id string) (environment.Image, error) {
 	img := environment.Image{ID: id}
 	if !strings.HasPrefix(id, local.IDPrefix) {
 		return img, nil
@@ -54,6 +56,9 @@ func Resolve(r *step.Run, id string) (environment.Image, error) {
 	reg, err := local.Open(r.Config, r.Lookup, r.Env.Dir, r.Env.Now)
 	if err != nil {
 		return img, err
+	}
+	if strings.HasPrefix(id, oci.IDPrefix) {
+		return resolveOCI(ctx, r, id)
 	}
 	li, err := reg.Get(id)
 	if err != nil {

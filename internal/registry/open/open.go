@@ -1,5 +1,5 @@
-// Package open opens the image registry kiln.yaml names: local (a directory), gcp or aws,
-// with settings from kiln.yaml and the environment.
+// Package open opens the image registry kiln.yaml names: local (a directory), gcp, aws or
+// oci (an OCI registry), with settings from kiln.yaml and the environment.
 package open
 
 import (
@@ -15,6 +15,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/registry/aws"
 	"github.com/kiln-ci/kiln/internal/registry/gcp"
 	"github.com/kiln-ci/kiln/internal/registry/local"
+	"github.com/kiln-ci/kiln/internal/registry/oci"
 )
 
 // Options are what the registries take from the process.
@@ -58,8 +59,10 @@ func Registry(ctx context.Context, cfg *config.Config, o Options) (registry.Regi
 			ao.Credentials = credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))
 		}
 		return aws.New(ctx, ao)
+	case "oci":
+		return oci.Open(ctx, cfg, getenv, o.Dir, o.Now)
 	}
-	return nil, exitcode.New(exitcode.Usage, "registry type %q: not one of local, gcp, aws", r.Type)
+	return nil, exitcode.New(exitcode.Usage, "registry type %q: not one of local, gcp, aws, oci", r.Type)
 }
 
 func first(values ...string) string {

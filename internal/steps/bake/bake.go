@@ -115,7 +115,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if runErr != nil {
 		return buildError(runErr, res)
 	}
-	img, err := identify(r, cfg, tmpl, res, name, src)
+	img, err := identify(ctx, r, cfg, tmpl, res, name, src)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package bake
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,8 +17,8 @@ import (
 
 // identify picks the image among Packer's artifacts (packer.build in kiln.yaml, else the
 // first with an identity) and gives it its id: file images are imported into the local
-// registry, cloud images keep Packer's id.
-func identify(r *step.Run, cfg *config.Config, tmpl packer.Template, res packer.Result, name string, src record.Source) (record.Image, error) {
+// registry or pushed to the OCI registry (oci.go), cloud images keep Packer's id.
+func identify(ctx context.Context, r *step.Run, cfg *config.Config, tmpl packer.Template, res packer.Result, name string, src record.Source) (record.Image, error) {
 	dir := tmpl.Path
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		dir = filepath.Dir(dir)
@@ -51,6 +52,11 @@ func identify(r *step.Run, cfg *config.Config, tmpl packer.Template, res packer.
 	if !packer.IsFileArtifact(*chosen) {
 		img.ID = chosen.ID
 		return img, nil
+	}
+	if cfg.Registry.Type == "oci" {
+		id, err := pushOCI(ctx, r, absFiles(dir, chosen.Files), img.Artifacts, name, img.Labels)
+		img.ID = id
+		return img, err
 	}
 	reg, err := local.Open(r.Config, r.Lookup, r.Env.Dir, r.Env.Now)
 	if err != nil {

@@ -15,10 +15,10 @@ import (
 
 // labelCloudImage puts the provenance labels on a cloud image (GCP labels, AWS tags), so
 // the image itself leads back to its commit and kiln-rotate finds it by family. Local
-// images got them on import. An AMI copied to other regions is labelled in the registry's
-// region only.
+// images got them on import, OCI images on push. An AMI copied to other regions is labelled
+// in the registry's region only.
 func labelCloudImage(ctx context.Context, r *step.Run, img record.Image) error {
-	if r.Config.Registry.Type == "local" || strings.HasPrefix(img.ID, local.IDPrefix) {
+	if t := r.Config.Registry.Type; t == "local" || t == "oci" || strings.HasPrefix(img.ID, local.IDPrefix) {
 		return nil
 	}
 	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})

@@ -59,7 +59,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err := notRevoked(ctx, r, rec.Image.ID); err != nil {
 		return err
 	}
-	img, err := deployment.Resolve(r, rec.Image.ID)
+	img, err := deployment.Resolve(ctx, r, rec.Image.ID)
 	if err != nil {
 		return err
 	}

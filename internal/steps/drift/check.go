@@ -87,7 +87,7 @@ func (c *checker) check(ctx context.Context, name string) (Environment, error) {
 	if err := deployment.ImageVarDeclared(c.r.Config, name); err != nil {
 		return env, err
 	}
-	img, err := deployment.Resolve(c.r, id)
+	img, err := deployment.Resolve(ctx, c.r, id)
 	if err != nil {
 		return env, err
 	}

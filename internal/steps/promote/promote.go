@@ -116,7 +116,7 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 	if err := g.Promotion(ctx, rec); err != nil {
 		return false, err
 	}
-	img, err := deployment.Resolve(r, rec.Image.ID)
+	img, err := deployment.Resolve(ctx, r, rec.Image.ID)
 	if err != nil {
 		return false, err
 	}

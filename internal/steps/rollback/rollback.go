@@ -108,7 +108,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 // apply deploys img to the environment and moves the family pointer back to it.
 func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image) error {
 	env := deployment.PromoteEnvironment(r)
-	target, err := deployment.Resolve(r, img.ID)
+	target, err := deployment.Resolve(ctx, r, img.ID)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,8 @@
 // images: list a family's images with their lifecycle state and dates, read and move the
 // family pointer with its promotion history, retire images (DEPRECATED, OBSOLETE, DELETED)
 // and find which images are in use. The adapters live in local/ (a directory), gcp/
-// (Compute Engine images) and aws/ (EC2 AMIs); open/ picks one from kiln.yaml.
+// (Compute Engine images), aws/ (EC2 AMIs) and oci/ (file images in an OCI registry);
+// open/ picks one from kiln.yaml.
 package registry
 
 import (
@@ -129,7 +130,7 @@ func (f *Family) Previous() string {
 
 // Registry is an image store with families, lifecycle states and in-use discovery.
 type Registry interface {
-	// Type is the registry type of kiln.yaml: local, gcp or aws.
+	// Type is the registry type of kiln.yaml: local, gcp, aws or oci.
 	Type() string
 	// List returns every image of family, whatever its state, oldest first.
 	List(ctx context.Context, family string) ([]Image, error)

@@ -28,7 +28,7 @@ type Options struct {
 }
 
 // EnvSummary is --help's one line about the variables Registry reads (EnvVars lists them).
-const EnvSummary = "KILN_REGISTRY_PATH, GOOGLE_*, AWS_*, KILN_GCP_ENDPOINT, KILN_AWS_ENDPOINT   the registry (docs/cli.md)"
+const EnvSummary = "KILN_REGISTRY_*, KILN_OCI_CACHE, GOOGLE_*, AWS_*, KILN_*_ENDPOINT   the registry (docs/cli.md)"
 
 // EnvVars documents, for docs/cli.md, the variables Registry reads.
 var EnvVars = []string{
@@ -39,6 +39,9 @@ var EnvVars = []string{
 	"AWS_REGION           the AWS region when kiln.yaml has no registry.region",
 	"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN  AWS credentials (else the SDK's default chain)",
 	"KILN_AWS_ENDPOINT    the EC2, SSM and Auto Scaling endpoint URL (a VPC endpoint)",
+	"KILN_REGISTRY_REPOSITORY  the OCI repository, host[:port]/path (overrides registry.repository)",
+	"KILN_REGISTRY_USERNAME, KILN_REGISTRY_PASSWORD  OCI registry credentials (else CI_REGISTRY_USER/CI_REGISTRY_PASSWORD or CI_JOB_TOKEN on GitLab, GITHUB_TOKEN for ghcr.io, docker's config.json)",
+	"KILN_OCI_CACHE       where pulled OCI images are kept, by digest (default $XDG_CACHE_HOME/kiln/oci)",
 }
 
 // Registry opens the registry of cfg.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -248,5 +249,30 @@ func TestTCP(t *testing.T) {
 				t.Errorf("got %+v, want passed=%v message %q", got, tt.passed, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunCutShortKeepsReason: when the check's deadline cuts the last attempt short, the
+// result keeps the reason the attempt before it failed for, which says more than a timeout.
+func TestRunCutShortKeepsReason(t *testing.T) {
+	release := make(chan struct{})
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		select { // later attempts hang until the deadline cuts them
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	r := &Runner{Log: io.Discard}
+	spec := Spec{Name: "c", Kind: "http", Timeout: 300 * time.Millisecond, Interval: 10 * time.Millisecond, HTTP: &HTTP{URL: srv.URL}}
+	got := r.Run(context.Background(), []Spec{spec})[0]
+	if got.Passed || got.Attempts != 2 || !strings.Contains(got.Message, "status 503, want 200 (the last attempt was cut short by the deadline)") {
+		t.Errorf("got %+v, want the 503 of the first attempt, noting the second was cut short", got)
 	}
 }

@@ -23,6 +23,10 @@ type run struct {
 	now   func() time.Time
 	start time.Time
 	last  string // the last failure reason
+	// cut is set when the last attempt was cut short by the check's deadline after an
+	// earlier attempt had failed for a reason of its own: last keeps that reason, which
+	// says more than "timed out".
+	cut bool
 }
 
 // runOne retries one check until it passes, its deadline comes or ctx ends.
@@ -43,8 +47,10 @@ func (r *Runner) runOne(ctx context.Context, s Spec) Result {
 		if remaining <= 0 {
 			return c.gaveUp()
 		}
-		actx, cancel := context.WithTimeout(ctx, attemptTimeout(s.Kind, remaining))
+		limit := attemptTimeout(s.Kind, remaining)
+		actx, cancel := context.WithTimeout(ctx, limit)
 		note, err := attempt(actx)
+		cutShort := actx.Err() != nil && limit >= remaining
 		cancel()
 		c.res.Attempts++
 		if err == nil {
@@ -52,6 +58,11 @@ func (r *Runner) runOne(ctx context.Context, s Spec) Result {
 		}
 		if ctx.Err() != nil {
 			return c.interrupted() // not the failure of the attempt it aborted
+		}
+		if cutShort && c.last != "" {
+			c.cut = true
+			fmt.Fprintf(r.log(), "%s: attempt %d: cut short by the check's deadline (%s)\n", s.Name, c.res.Attempts, err)
+			return c.gaveUp()
 		}
 		c.last = err.Error()
 		fmt.Fprintf(r.log(), "%s: attempt %d: %s\n", s.Name, c.res.Attempts, c.last)
@@ -87,6 +98,9 @@ func (c *run) gaveUp() Result {
 		c.last = "the deadline passed before the first attempt"
 	}
 	took := roundDuration(c.now().Sub(c.start))
+	if c.cut {
+		return c.finish(false, "gave up after %s in %s: %s (the last attempt was cut short by the deadline)", plural(c.res.Attempts, "attempt"), took, c.last)
+	}
 	return c.finish(false, "gave up after %s in %s: %s", plural(c.res.Attempts, "attempt"), took, c.last)
 }
 

@@ -26,7 +26,7 @@ func TestLocalPipeline(t *testing.T) {
 	demo := w.run(t, "scripts/demo.sh", filepath.Join(repoRoot, "scripts", "demo.sh"))
 	t.Logf("scripts/demo.sh table:\n%s", demo.stdout)
 	must(t, "scripts/demo.sh", demo, 0)
-	for _, s := range []string{"validate", "bake", "deploy-dev", "test", "promote", "destroy-dev"} {
+	for _, s := range []string{"validate", "bake", "deploy-dev", "test", "promote", "test prod", "destroy-dev"} {
 		if !strings.Contains(demo.stdout, s) {
 			t.Fatalf("the demo's table lacks %s:\n%s", s, demo.stdout)
 		}
@@ -43,6 +43,12 @@ func TestLocalPipeline(t *testing.T) {
 	for _, addr := range prod {
 		if got := healthImage(t, addr); got != r.Image.Name {
 			t.Errorf("prod %s runs image %q, want %q", addr, got, r.Image.Name)
+		}
+		// The same image as dev, but no way in: root read-only, SSH masked at boot.
+		f := facts(t, addr, "ssh")
+		// masked-runtime: the kernel command line masks it, for this boot.
+		if ssh := f.Services["ssh"]; !f.RootReadOnly || !strings.HasPrefix(ssh.Enabled, "masked") || ssh.Active == "active" {
+			t.Errorf("prod %s is not immutable: %+v", addr, f)
 		}
 	}
 	w.checkDevGone(t)
@@ -84,6 +90,15 @@ func (w *world) failingCheck(t *testing.T, r rec) {
 	}
 
 	w.sshRun(t, "systemctl start kiln-demo")
+	// A change in place: the root file system remounted read-write. The immutable check
+	// fails with one line saying so, and passes again once it is undone.
+	w.sshRun(t, "mount -o remount,rw /")
+	res = w.kiln(t, "test")
+	must(t, "kiln-test with the root file system read-write", res, 1)
+	if !strings.Contains(res.stdout, "root file system is mounted read-write") {
+		t.Errorf("kiln-test does not say the root file system is read-write: %s", res)
+	}
+	w.sshRun(t, "mount -o remount,ro /")
 	must(t, "kiln-test after the repair", w.kiln(t, "test"), 0)
 	must(t, "kiln-promote after the repair", w.kiln(t, "promote"), 0)
 	var prod []string

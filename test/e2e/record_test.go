@@ -108,6 +108,32 @@ func sha256File(t *testing.T, p string) string {
 
 // healthImage asks http://addr/healthz which image the demo service runs, retrying for up
 // to two minutes while the VM finishes booting.
+// machineFacts is what the demo service's /facts reports.
+type machineFacts struct {
+	RootReadOnly bool `json:"root_read_only"`
+	Services     map[string]struct {
+		Enabled string `json:"enabled"`
+		Active  string `json:"active"`
+	} `json:"services"`
+	PackagesDigest string `json:"packages_digest"`
+}
+
+// facts asks the demo service at addr for its machine's facts about services.
+func facts(t *testing.T, addr string, services string) machineFacts {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get("http://" + addr + "/facts?services=" + services)
+	if err != nil {
+		t.Fatalf("facts of %s: %v", addr, err)
+	}
+	defer resp.Body.Close()
+	var f machineFacts
+	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("facts of %s: status %d, %v", addr, resp.StatusCode, err)
+	}
+	return f
+}
+
 func healthImage(t *testing.T, addr string) string {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}

@@ -91,6 +91,13 @@ func raceCases() []gateCase {
 			s.baked(1)
 			s.must("deploy-dev", nil)
 			s.must("destroy-dev", nil)
+			s.refused("test", nil, nil, 1, "dev was destroyed at ")
+		}},
+		{name: "test after destroy-dev, the destroyed mark forged away", try: func(s *scene) {
+			s.baked(1)
+			s.must("deploy-dev", nil)
+			s.must("destroy-dev", nil)
+			s.forge(func(r *record.Record) { r.Deployments[0].Destroyed = time.Time{} })
 			s.refused("test", nil, nil, 1, "state is empty")
 		}},
 		{name: "record's deployment names another state", try: func(s *scene) {

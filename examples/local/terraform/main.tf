@@ -27,6 +27,7 @@ locals {
     memory       = var.memory
     cpus         = var.cpus
     boot_timeout = var.boot_timeout
+    ssh          = var.ssh
     stop_timeout = var.stop_timeout
     host_boot_id = local.host_boot_id
   }]
@@ -48,6 +49,7 @@ resource "terraform_data" "vm" {
       VM_MEMORY       = self.input.memory
       VM_CPUS         = self.input.cpus
       VM_BOOT_TIMEOUT = self.input.boot_timeout
+      VM_SSH          = self.input.ssh ? "1" : "0"
     }
   }
 

@@ -22,6 +22,12 @@ variable "base_port" {
   }
 }
 
+variable "ssh" {
+  type        = bool
+  default     = true
+  description = "Whether the VMs run an SSH server. The image is the same everywhere; prod sets false, which masks the SSH units on the kernel command line (the tests reach dev through SSH, prod only over HTTP)."
+}
+
 variable "accelerator" {
   type        = string
   default     = "tcg"

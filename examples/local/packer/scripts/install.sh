@@ -1,10 +1,13 @@
 #!/bin/sh
 # Runs in the build VM (Packer's shell provisioner): installs the demo service and the
-# host-key unit, records the image's name, checks that the service answers, and puts the
-# kernel, initrd and kernel command line in /tmp/kiln-boot for Packer to download.
+# host-key unit, records the image's name, checks that the service answers, makes the image
+# immutable (root mounted read-only, scratch space in memory, the SSH host key under /run),
+# and puts the kernel, initrd and kernel command line in /tmp/kiln-boot for Packer to
+# download.
 set -eu
 : "${IMAGE_NAME:?}" "${APP_VERSION:?}"
 
+id kiln-demo >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin kiln-demo
 install -m 0755 /tmp/kiln-demo /usr/local/bin/kiln-demo
 install -m 0755 /tmp/kiln-files/kiln-hostkey /usr/local/sbin/kiln-hostkey
 install -m 0644 /tmp/kiln-files/kiln-hostkey.service /tmp/kiln-files/kiln-demo.service /etc/systemd/system/
@@ -31,9 +34,22 @@ until body=$(bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /healthz HT
 done
 echo "kiln-demo answers: $(echo "$body" | tail -1)"
 
+# An immutable server: the root file system is mounted read-only, what must be written at run
+# time lives in memory (/tmp, /var/tmp, the journal under /run), and the SSH host key the
+# hypervisor hands over goes to /run. The boot-time key generator of the base image would
+# write to /etc: kiln-hostkey does its job under /run instead.
+cat >/etc/fstab <<'END'
+LABEL=kiln-root / ext4 ro,errors=remount-ro 0 0
+tmpfs /tmp tmpfs mode=1777,nosuid,nodev,size=128m 0 0
+tmpfs /var/tmp tmpfs mode=1777,nosuid,nodev,size=32m 0 0
+END
+sed -i 's#^HostKey .*#HostKey /run/kiln-ssh/ssh_host_ed25519_key#' /etc/ssh/sshd_config.d/kiln.conf
+systemctl disable -q kiln-ssh-keygen.service 2>/dev/null || true
+
 # The newest kernel installed, its initrd, and how to find this root file system.
 mkdir -p /tmp/kiln-boot
 kernel=$(printf '%s\n' /boot/vmlinuz-* | sort -V | tail -1)
 cp "$kernel" /tmp/kiln-boot/vmlinuz
 cp "/boot/initrd.img-${kernel#/boot/vmlinuz-}" /tmp/kiln-boot/initrd.img
-echo "console=ttyS0 root=UUID=$(findmnt -no UUID /) rw" >/tmp/kiln-boot/kernel-cmdline
+# no_timer_check: see the template (TCG on a loaded host).
+echo "console=ttyS0 root=UUID=$(findmnt -no UUID /) ro no_timer_check" >/tmp/kiln-boot/kernel-cmdline

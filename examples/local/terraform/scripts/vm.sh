@@ -4,7 +4,8 @@
 # destroying needs nothing but the state).
 #
 #   vm.sh up     VM_NAME VM_DIR VM_SSH_PORT VM_HTTP_PORT VM_ACCEL VM_MEMORY VM_CPUS
-#                VM_BOOT_TIMEOUT, and KILN_IMAGE_PATH (the image's disk, never written)
+#                VM_BOOT_TIMEOUT, VM_SSH (1: the SSH server runs; 0: it is masked, as in prod),
+#                and KILN_IMAGE_PATH (the image's disk, never written)
 #   vm.sh down   VM_NAME VM_DIR VM_STOP_TIMEOUT
 #
 # VM_DIR holds the VM's files: disk.qcow2 (a copy-on-write overlay backed by the image),
@@ -63,10 +64,14 @@ up() {
   ssh-keygen -q -t ed25519 -N '' -C "$VM_NAME" -f "$VM_DIR/ssh_host_ed25519_key"
   cat /proc/sys/kernel/random/uuid >"$VM_DIR/uuid"
   mkfifo "$VM_DIR/monitor.in" "$VM_DIR/monitor.out"
-  log "starting on ssh 127.0.0.1:$VM_SSH_PORT, http 127.0.0.1:$VM_HTTP_PORT ($VM_ACCEL)"
+  # Without SSH (prod) the units are masked on the kernel command line: the same image, no
+  # way in. The VM is then ready when its service answers.
+  local extra=""
+  [ "${VM_SSH:-1}" = 1 ] || extra=" systemd.mask=ssh.service systemd.mask=ssh.socket"
+  log "starting on ssh 127.0.0.1:$VM_SSH_PORT, http 127.0.0.1:$VM_HTTP_PORT ($VM_ACCEL${extra:+, ssh off})"
   if ! qemu-system-x86_64 -name "$VM_NAME" -uuid "$(cat "$VM_DIR/uuid")" \
     -accel "$VM_ACCEL" -m "$VM_MEMORY" -smp "$VM_CPUS" -nodefaults -display none \
-    -kernel "$kernel" -initrd "$initrd" -append "$cmdline systemd.hostname=$VM_NAME" \
+    -kernel "$kernel" -initrd "$initrd" -append "$cmdline systemd.hostname=$VM_NAME$extra" \
     -drive "file=$VM_DIR/disk.qcow2,if=virtio,format=qcow2,discard=unmap" \
     -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$VM_SSH_PORT-:22,hostfwd=tcp:127.0.0.1:$VM_HTTP_PORT-:8080" \
     -device virtio-net-pci,netdev=net0 \
@@ -76,7 +81,41 @@ up() {
     log "qemu failed: $(cat "$VM_DIR/qemu.log")"
     return 1
   fi
-  wait_ssh
+  if [ "${VM_SSH:-1}" = 1 ]; then
+    wait_ssh
+  else
+    wait_http
+  fi
+}
+
+# wait_http waits until the VM's service answers /healthz (a VM without SSH).
+wait_http() {
+  local start=$SECONDS
+  while :; do
+    # bash's /dev/tcp: no HTTP client needed on the host.
+    # shellcheck disable=SC2016 # $1 is the inner shell's
+    if timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET /healthz HTTP/1.0\r\n\r\n" >&3 && grep -q "\"status\":\"ok\"" <&3' \
+      _ "$VM_HTTP_PORT" 2>/dev/null; then
+      log "the service answers after $((SECONDS - start))s"
+      return 0
+    fi
+    booting "the service" || return 1
+    sleep 2
+  done
+}
+
+# booting fails when QEMU is gone or the boot timeout passed, showing the console's end.
+booting() {
+  if ! qemu_pid >/dev/null; then
+    log "qemu exited while booting; console:"
+    tail -20 "$VM_DIR/console.log" >&2 || true
+    return 1
+  fi
+  if [ $((SECONDS - start)) -ge "$VM_BOOT_TIMEOUT" ]; then
+    log "no answer from $1 after ${VM_BOOT_TIMEOUT}s; console:"
+    tail -20 "$VM_DIR/console.log" >&2 || true
+    return 1
+  fi
 }
 
 # wait_ssh waits until the VM's SSH server presents the host key it was given.

@@ -1,6 +1,8 @@
 // Package testkit is what kiln's binary-level test packages (test/integration, test/ci,
 // test/e2e) share: building the step binaries, a health service on 127.0.0.1, and file
-// helpers that fail the test on error.
+// helpers that fail the test on error. It also holds what the packages that start a real
+// tool server for a test (vaulttest, ocitest) share: finding the tool, a free port, and the
+// server process's lifecycle.
 package testkit
 
 import (

@@ -7,24 +7,21 @@
 package ocitest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // startTimeout bounds how long Start waits for the registry to answer; it is a deadline for
@@ -51,27 +48,14 @@ type Server struct {
 	Storage string
 
 	pool *x509.CertPool
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	once sync.Once
+	proc *testkit.Process
 }
 
 // Start starts a registry and stops it when t ends.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	bin := Binary(t)
-	var lastErr error
-	for range 3 { // another process may take the free port between lookup and bind
-		s, err := start(t, bin, o)
-		if err == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
-		lastErr = err
-	}
-	t.Fatalf("ocitest: start %s: %v", bin, lastErr)
-	return nil
+	return testkit.StartServer(t, "ocitest", bin, func() (*Server, error) { return start(t, bin, o) })
 }
 
 // Binary returns the path of the registry binary: $KILN_OCI_REGISTRY, else
@@ -79,48 +63,19 @@ func Start(t testing.TB, o Options) *Server {
 // KILN_REQUIRE_TOOLS=1).
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("KILN_OCI_REGISTRY"); p != "" {
-		return p
-	}
-	if root, err := RepoRoot(); err == nil {
-		p := filepath.Join(root, ".tools", "bin", "registry")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KILN_REQUIRE_TOOLS") == "1" {
-		t.Fatal("ocitest: no registry binary: run `bash scripts/tools.sh registry` or set KILN_OCI_REGISTRY")
-	}
-	t.Skip("ocitest: no registry binary (bash scripts/tools.sh registry builds it)")
-	return ""
+	return testkit.ToolBinary(t, "ocitest", "registry", "KILN_OCI_REGISTRY")
 }
 
 // RepoRoot walks up from the working directory to kiln's go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.HasPrefix(b, []byte("module github.com/kiln-ci/kiln\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the kiln repository")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return testkit.RepoRoot() }
 
 func start(t testing.TB, bin string, o Options) (*Server, error) {
-	port, err := freePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	dir := t.TempDir()
-	s := &Server{Host: "127.0.0.1:" + strconv.Itoa(port), PlainHTTP: !o.TLS, Storage: filepath.Join(dir, "storage"),
-		out: &syncBuffer{}, done: make(chan struct{})}
+	s := &Server{Host: "127.0.0.1:" + strconv.Itoa(port), PlainHTTP: !o.TLS, Storage: filepath.Join(dir, "storage")}
 	cfg := fmt.Sprintf(`version: 0.1
 log:
   level: error
@@ -158,29 +113,17 @@ http:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve", cfgPath)
+	cmd := exec.Command(bin, "serve", cfgPath)
 	// No telemetry leaves the process: the registry's OpenTelemetry exporter is off.
-	s.cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true"}
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true"}
+	cmd.Dir = dir
+	if s.proc, err = testkit.StartProcess(cmd, syscall.SIGTERM); err != nil {
 		return nil, err
 	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	if err := s.waitReady(); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("%w; registry output:\n%s", err, s.out.tail(2000))
+	if err := s.proc.WaitHTTP(s.probe()); err != nil {
+		return nil, err
 	}
 	return s, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // URL is the registry's base URL.
@@ -203,70 +146,25 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
-// waitReady polls /v2/ until the registry answers 200 (or 401 when it wants a login).
-func (s *Server) waitReady() error {
-	deadline := time.Now().Add(startTimeout)
+// probe is how start knows the registry is up: /v2/ answers 200 (or 401 when it wants a
+// login).
+func (s *Server) probe() testkit.HTTPProbe {
 	hc := s.Client()
 	hc.Timeout = 2 * time.Second
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return errors.New("registry exited")
-		default:
-		}
-		resp, err := hc.Get(s.URL() + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("not answering after %s", startTimeout)
+	return testkit.HTTPProbe{Name: "registry", URL: s.URL() + "/v2/", Client: hc,
+		Ready: func(code int) bool { return code == http.StatusOK || code == http.StatusUnauthorized },
+		Every: 50 * time.Millisecond, Timeout: startTimeout, NotReady: "not answering"}
 }
 
 // Stop stops the registry (SIGTERM, then SIGKILL after 10 s) and waits for it; Start's
 // cleanup calls it again harmlessly.
-func (s *Server) Stop() {
-	s.once.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Output returns the end of the registry's log, for failure messages.
-func (s *Server) Output() string { return s.out.tail(4000) }
+func (s *Server) Output() string { return s.proc.Output(4000) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's stdout and stderr at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.b.String()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return strings.TrimSpace(s)
 }

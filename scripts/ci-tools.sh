@@ -6,7 +6,8 @@
 #   actionlint       (built from the Go module proxy into .tools/bin)
 #   act              (nektos/act, a GitHub-compatible runner, built from the Go module proxy
 #                     into .tools/bin; test/ci runs the workflows with it on the host)
-# Usage: scripts/ci-tools.sh [rsync] [gitlab-ci-local] [actionlint] [act]   (default: all four)
+#   haproxy          (Debian package; the load balancer of test/integration's strategy tests)
+# Usage: scripts/ci-tools.sh [rsync] [gitlab-ci-local] [actionlint] [act] [haproxy]   (default: all)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,18 @@ install_rsync() {
   [ "$(id -u)" = 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends rsync shellcheck python3 >/dev/null
+}
+
+install_haproxy() {
+  # HAProxy 2.6 (Debian's package): the load balancer of the blue-green and canary tests
+  # (test/integration/strategy_test.go), started by the tests themselves on 127.0.0.1.
+  command -v haproxy >/dev/null 2>&1 && return 0
+  [ -x /usr/sbin/haproxy ] && return 0
+  echo "ci-tools: installing haproxy (apt)" >&2
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends haproxy >/dev/null
 }
 
 install_gitlab_ci_local() {
@@ -58,7 +71,7 @@ install_act() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(rsync gitlab-ci-local actionlint act)
+[ ${#targets[@]} -gt 0 ] || targets=(rsync gitlab-ci-local actionlint act haproxy)
 for t in "${targets[@]}"; do
   "install_${t//-/_}"
 done

@@ -143,6 +143,15 @@ type Promote struct {
 	To          string        `yaml:"to"`          // default stable
 	Environment string        `yaml:"environment"` // default prod
 	GitLab      PromoteGitLab `yaml:"gitlab"`
+	// RequireReviewedPlan makes kiln-promote on promote.to apply only the plan reviewed in
+	// the merge request, and refuse (exit 8) a promotion that would need a new one
+	// (promote_plan.go, docs/reviewed-plan.md). Default false: it plans again and says why.
+	RequireReviewedPlan bool `yaml:"require_reviewed_plan"`
+	// PlanKey names the Vault transit key (KEY, or MOUNT/KEY; mount transit) that seals the
+	// reviewed plan; empty for the KILN_PLAN_KEY variable.
+	PlanKey string `yaml:"plan_key"`
+	// Strategy is how the promote environment moves to the new image (strategy.go).
+	Strategy Strategy `yaml:"strategy"`
 }
 
 // PromoteGitLab says where kiln-promote finds the tested record in GitLab mode: in the

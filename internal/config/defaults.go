@@ -79,6 +79,7 @@ func (c *Config) setDefaults() {
 	def(&c.Promote.To, DefaultPromoteTo)
 	def(&c.Promote.Environment, DefaultPromoteEnv)
 	c.setLifecycleDefaults()
+	c.setStrategyDefaults()
 	def(&c.Promote.GitLab.TestJob, DefaultGitLabTestJob)
 	def(&c.Promote.GitLab.ArtifactPath, DefaultGitLabArtifact)
 	if c.Attest != nil {

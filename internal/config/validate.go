@@ -29,7 +29,7 @@ func (c *Config) validate() error {
 	for _, check := range []func() error{
 		c.validateVersion, c.validateImage, c.validateImageBase, c.validateRegistry,
 		c.validateRegistryPointer, c.validatePacker, c.validateEnvironments, c.validateTest,
-		c.validatePromote, c.validateVault, c.validateLifecycle, c.validateAttest,
+		c.validatePromote, c.validateStrategy, c.validateVault, c.validateLifecycle, c.validateAttest,
 	} {
 		if err := check(); err != nil {
 			return err

@@ -130,6 +130,9 @@ func (c *Config) validatePromote() error {
 			}
 		}
 	}
+	if err := c.validatePromotePlan(); err != nil {
+		return err
+	}
 	return c.validatePromoteGitLab()
 }
 

@@ -35,6 +35,13 @@ type Options struct {
 	// Promote says the environment is a promotion's target (kiln-promote, kiln-rollback):
 	// its deployment gets no TTL, and neither do its instances' owner labels.
 	Promote bool
+	// Keep, when set, receives the plan (its file and the state it was made against) before
+	// anything is applied: kiln-promote seals it in a merge request pipeline (reviewed.go).
+	Keep func(ctx context.Context, p Plan) error
+	// Approve, when set, is asked after the plan, before the apply, whether the apply may
+	// go on (changes: whether the plan changes anything); its error stops Apply, which then
+	// has applied nothing.
+	Approve func(changes bool) error
 }
 
 // Result is what Apply did.
@@ -50,15 +57,15 @@ type Result struct {
 // cache after pulling it by digest (oci.go); other ids go to Terraform as they are.
 func Resolve(ctx context.Context, r *step.Run, id string) (environment.Image, error) {
 	img := environment.Image{ID: id}
+	if strings.HasPrefix(id, oci.IDPrefix) {
+		return resolveOCI(ctx, r, id)
+	}
 	if !strings.HasPrefix(id, local.IDPrefix) {
 		return img, nil
 	}
 	reg, err := local.Open(r.Config, r.Lookup, r.Env.Dir, r.Env.Now)
 	if err != nil {
 		return img, err
-	}
-	if strings.HasPrefix(id, oci.IDPrefix) {
-		return resolveOCI(ctx, r, id)
 	}
 	li, err := reg.Get(id)
 	if err != nil {
@@ -96,14 +103,29 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 			return Result{}, err
 		}
 	}
+	if o.Keep != nil {
+		if err := keep(ctx, t, o.Keep); err != nil {
+			return Result{}, err
+		}
+	}
 	if o.DryRun {
 		return Result{Changed: changes}, nil
+	}
+	if o.Approve != nil {
+		if err := o.Approve(changes); err != nil {
+			return Result{}, err
+		}
 	}
 	if changes {
 		if err := t.ApplyPlan(ctx, t.PlanFile()); err != nil {
 			return Result{}, err
 		}
 	}
+	return deployed(ctx, r, t, name, img, o, changes)
+}
+
+// deployed reads the state an apply left, once, and returns what the record keeps of it.
+func deployed(ctx context.Context, r *step.Run, t *environment.Target, name string, img environment.Image, o Options, changes bool) (Result, error) {
 	st, err := t.State(ctx)
 	if err != nil {
 		return Result{}, err
@@ -165,8 +187,9 @@ func PromoteEnvironment(r *step.Run) string {
 
 // Terraform is what Terraform for an environment takes from the step's run.
 func Terraform(r *step.Run) environment.Options {
+	inherited, secrets := withoutPlanKey(r.ChildEnviron(), r.ChildEnv)
 	return environment.Options{Config: r.Config, Terraform: r.Opts.Get("terraform"), Getenv: r.Env.Getenv, Dir: r.Env.Dir,
-		Inherited: r.ChildEnviron(), Secrets: r.ChildEnv, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret,
+		Inherited: inherited, Secrets: secrets, TFVars: r.TFVars, StopTimeout: r.StopTimeout, Log: r.Log, Mask: r.Secret,
 		Phase: r.Phase}
 }
 

@@ -33,6 +33,20 @@ type Artifact struct {
 // RunArtifact returns the run's newest artifact called name that has not expired. A run
 // without one has no record (exitcode.RecordInvalid).
 func (c *Client) RunArtifact(ctx context.Context, run *Run, name string) (*Artifact, error) {
+	a, expired, err := c.findArtifact(ctx, run, name)
+	if err != nil || a != nil {
+		return a, err
+	}
+	why := "the run did not upload it (set --github-artifact)"
+	if expired {
+		why = "it expired (retention-days)"
+	}
+	return nil, exitcode.New(exitcode.RecordInvalid, "run %d has no artifact %s: %s", run.ID, name, why)
+}
+
+// findArtifact returns the run's newest artifact called name that has not expired; nil,
+// and whether one expired, when there is none.
+func (c *Client) findArtifact(ctx context.Context, run *Run, name string) (*Artifact, bool, error) {
 	arts, resp, err := collect(func(o gh.ListOptions) ([]*gh.Artifact, *gh.Response, error) {
 		list, resp, err := c.api.Actions.ListWorkflowRunArtifacts(ctx, c.owner, c.repo, run.ID, &o)
 		if err != nil {
@@ -41,7 +55,7 @@ func (c *Client) RunArtifact(ctx context.Context, run *Run, name string) (*Artif
 		return list.Artifacts, resp, nil
 	})
 	if err != nil {
-		return nil, c.fail(fmt.Sprintf("list the artifacts of run %d", run.ID), resp, err)
+		return nil, false, c.fail(fmt.Sprintf("list the artifacts of run %d", run.ID), resp, err)
 	}
 	sort.Slice(arts, func(i, j int) bool { return arts[i].GetID() > arts[j].GetID() })
 	expired := false
@@ -53,13 +67,9 @@ func (c *Client) RunArtifact(ctx context.Context, run *Run, name string) (*Artif
 			expired = true
 			continue
 		}
-		return &Artifact{ID: a.GetID(), Name: name, RunID: run.ID, Size: a.GetSizeInBytes()}, nil
+		return &Artifact{ID: a.GetID(), Name: name, RunID: run.ID, Size: a.GetSizeInBytes()}, false, nil
 	}
-	why := "the run did not upload it (set --github-artifact)"
-	if expired {
-		why = "it expired (retention-days)"
-	}
-	return nil, exitcode.New(exitcode.RecordInvalid, "run %d has no artifact %s: %s", run.ID, name, why)
+	return nil, expired, nil
 }
 
 // ArtifactFile downloads the artifact's zip archive (GitHub answers with a redirect to its
@@ -67,6 +77,12 @@ func (c *Client) RunArtifact(ctx context.Context, run *Run, name string) (*Artif
 // archive GitHub no longer has, one larger than MaxArchive, or one without that file is
 // exitcode.RecordInvalid.
 func (c *Client) ArtifactFile(ctx context.Context, a *Artifact, path string) ([]byte, error) {
+	return c.artifactFile(ctx, a, path, record.MaxSize, "a record", "--github-record")
+}
+
+// artifactFile is ArtifactFile for a file of at most max bytes; what names such a file and
+// flag the setting of path, in messages.
+func (c *Client) artifactFile(ctx context.Context, a *Artifact, path string, max uint64, what, flag string) ([]byte, error) {
 	archive, err := c.download(ctx, a)
 	if err != nil {
 		return nil, err
@@ -81,16 +97,16 @@ func (c *Client) ArtifactFile(ctx context.Context, a *Artifact, path string) ([]
 			names = append(names, f.Name)
 			continue
 		}
-		if f.UncompressedSize64 > record.MaxSize {
-			return nil, exitcode.New(exitcode.RecordInvalid, "%s in artifact %s of run %d: %d bytes is more than the %d a record may have",
-				path, a.Name, a.RunID, f.UncompressedSize64, record.MaxSize)
+		if f.UncompressedSize64 > max {
+			return nil, exitcode.New(exitcode.RecordInvalid, "%s in artifact %s of run %d: %d bytes is more than the %d %s may have",
+				path, a.Name, a.RunID, f.UncompressedSize64, max, what)
 		}
 		r, err := f.Open()
 		if err != nil {
 			return nil, exitcode.New(exitcode.RecordInvalid, "%s in artifact %s of run %d: %w", path, a.Name, a.RunID, err)
 		}
 		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, record.MaxSize+1))
+		data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 		if err != nil {
 			return nil, exitcode.New(exitcode.RecordInvalid, "%s in artifact %s of run %d: %w", path, a.Name, a.RunID, err)
 		}
@@ -100,8 +116,8 @@ func (c *Client) ArtifactFile(ctx context.Context, a *Artifact, path string) ([]
 	if len(names) > 10 {
 		names = append(names[:10], "...")
 	}
-	return nil, exitcode.New(exitcode.RecordInvalid, "artifact %s of run %d has no %s (it holds %s; set --github-record)",
-		a.Name, a.RunID, path, orNothing(strings.Join(names, ", ")))
+	return nil, exitcode.New(exitcode.RecordInvalid, "artifact %s of run %d has no %s (it holds %s; set %s)",
+		a.Name, a.RunID, path, orNothing(strings.Join(names, ", ")), flag)
 }
 
 // download fetches the artifact's archive: GitHub's download endpoint answers 302 with a

@@ -135,6 +135,24 @@ type Job struct {
 // without it has no record (exitcode.RecordInvalid); a job that did not succeed refuses
 // the promotion (exitcode.PromotionRefused).
 func (c *Client) TestJob(ctx context.Context, pipeline *Pipeline, name string) (*Job, error) {
+	job, err := c.latestJob(ctx, pipeline, name)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, exitcode.New(exitcode.RecordInvalid,
+			"pipeline #%d has no job %q to take the record from (set promote.gitlab.test_job)", pipeline.ID, name)
+	}
+	if job.Status != "success" {
+		return nil, exitcode.New(exitcode.PromotionRefused,
+			"promotion refused: job %q (#%d) of pipeline #%d is %s", name, job.ID, pipeline.ID, job.Status)
+	}
+	return job, nil
+}
+
+// latestJob returns the latest attempt of the job called name in the pipeline, nil when
+// the pipeline has none.
+func (c *Client) latestJob(ctx context.Context, pipeline *Pipeline, name string) (*Job, error) {
 	opt := &gl.ListJobsOptions{ListOptions: gl.ListOptions{PerPage: 100}}
 	jobs, resp, err := collect(func(p gl.PaginationOptionFunc) ([]*gl.Job, *gl.Response, error) {
 		return c.api.Jobs.ListPipelineJobs(c.project, pipeline.ID, opt, gl.WithContext(ctx), p)
@@ -149,12 +167,7 @@ func (c *Client) TestJob(ctx context.Context, pipeline *Pipeline, name string) (
 		}
 	}
 	if job == nil {
-		return nil, exitcode.New(exitcode.RecordInvalid,
-			"pipeline #%d has no job %q to take the record from (set promote.gitlab.test_job)", pipeline.ID, name)
-	}
-	if job.Status != "success" {
-		return nil, exitcode.New(exitcode.PromotionRefused,
-			"promotion refused: job %q (#%d) of pipeline #%d is %s", name, job.ID, pipeline.ID, job.Status)
+		return nil, nil
 	}
 	return &Job{ID: job.ID, Name: job.Name, Status: job.Status, WebURL: job.WebURL}, nil
 }

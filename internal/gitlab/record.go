@@ -86,6 +86,19 @@ func Verify(rec *record.Record, mr *MergeRequest) error {
 // Artifact downloads the file at path from job's artifacts. A file GitLab does not have
 // (never uploaded, or expired) is exitcode.RecordInvalid.
 func (c *Client) Artifact(ctx context.Context, job *Job, path string) ([]byte, error) {
+	data, err := c.artifactFile(ctx, job, path, record.MaxSize)
+	if IsNotFound(err) {
+		return nil, exitcode.New(exitcode.RecordInvalid,
+			"job %q (#%d) has no artifact %s: it expired, or the job does not list it in artifacts:paths (set promote.gitlab.artifact_path)",
+			job.Name, job.ID, path)
+	}
+	return data, err
+}
+
+// artifactFile downloads the file at path from job's artifacts, reading at most max+1
+// bytes (a decoder then refuses what is too long). A file GitLab does not have is an
+// error IsNotFound reports.
+func (c *Client) artifactFile(ctx context.Context, job *Job, path string, max int64) ([]byte, error) {
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
@@ -93,16 +106,10 @@ func (c *Client) Artifact(ctx context.Context, job *Job, path string) ([]byte, e
 	r, resp, err := c.api.Jobs.DownloadSingleArtifactsFile(c.project, job.ID, strings.Join(segs, "/"), gl.WithContext(ctx))
 	op := fmt.Sprintf("download %s from the artifacts of job %q (#%d)", path, job.Name, job.ID)
 	if err != nil {
-		err = c.fail(op, resp, err)
-		if IsNotFound(err) {
-			return nil, exitcode.New(exitcode.RecordInvalid,
-				"job %q (#%d) has no artifact %s: it expired, or the job does not list it in artifacts:paths (set promote.gitlab.artifact_path)",
-				job.Name, job.ID, path)
-		}
-		return nil, err
+		return nil, c.fail(op, resp, err)
 	}
 	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(r, record.MaxSize+1)); err != nil {
+	if _, err := io.Copy(&buf, io.LimitReader(r, max+1)); err != nil {
 		return nil, exitcode.New(exitcode.Failed, "GitLab: %s: %w", op, err)
 	}
 	return buf.Bytes(), nil

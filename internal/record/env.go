@@ -15,8 +15,9 @@ const (
 
 // EnvFromRecord returns the standard kiln.env variables of r: image id, name and family,
 // source commit and build time, plus the test status when the record has tests and the
-// environment promoted to when it has a promotion. Pass it to Dotenv.SetAll, and delete
-// the keys of StaleKeys that it lacks: they belong to an earlier image.
+// environment promoted to when it has a promotion that was not rolled back. Pass it to
+// Dotenv.SetAll, and delete the keys of StaleKeys that it lacks: they belong to an earlier
+// image.
 func EnvFromRecord(r *Record) map[string]string {
 	env := map[string]string{
 		EnvImageID:     r.Image.ID,
@@ -28,7 +29,7 @@ func EnvFromRecord(r *Record) map[string]string {
 	if r.Tests != nil {
 		env[EnvTestStatus] = r.Tests.Status
 	}
-	if r.Promotion != nil {
+	if r.Promotion.Done() {
 		env[EnvPromotedEnvironment] = r.Promotion.Environment
 	}
 	return env

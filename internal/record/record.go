@@ -200,6 +200,11 @@ type Promotion struct {
 	To              string    `json:"to,omitempty"`   // the branch promoted to, e.g. stable
 	MergeRequest    string    `json:"merge_request,omitempty"`
 	At              time.Time `json:"at"`
+	// Outcome is OutcomePromoted or OutcomeRolledBack; empty means promoted (a replace
+	// promotion, or a record older than strategies). Strategy is how a blue-green or canary
+	// promotion went (rollout.go).
+	Outcome  string   `json:"outcome,omitempty"`
+	Strategy *Rollout `json:"strategy,omitempty"`
 }
 
 // New returns a record of the current schema for a freshly baked image.

@@ -49,6 +49,9 @@ func (r *Record) Validate() error {
 		case p.Environment == "":
 			return errors.New("promotion.environment is empty")
 		}
+		if err := p.validateOutcome(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

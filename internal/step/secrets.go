@@ -86,10 +86,13 @@ func openSecrets(ctx context.Context, r *Run, stepName string, red *redact.Redac
 	}, nil
 }
 
-// usesTransit reports whether the step signs or verifies attestations with Vault's transit
-// engine: kiln-test signs; promote and rollback verify through Vault when kiln.yaml gives no
-// public key.
+// usesTransit reports whether the step uses Vault's transit engine itself: kiln-test signs
+// attestations; promote and rollback verify them through Vault when kiln.yaml gives no
+// public key; promote seals and opens the reviewed plan with promote.plan_key.
 func usesTransit(c *config.Config, stepName string) bool {
+	if stepName == "promote" && c.Promote.PlanKey != "" {
+		return true // the transit key that seals the reviewed plan (docs/reviewed-plan.md)
+	}
 	a := c.Attest
 	if a == nil || a.Transit == nil {
 		return false

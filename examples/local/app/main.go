@@ -2,7 +2,7 @@
 // by Packer, run by systemd as the unit kiln-demo, it answers /healthz with its version and
 // the name of the image it was baked into, so a check can tell which image it reached.
 //
-//	kiln-demo -addr :8080 -image-name-file /etc/kiln-demo/image-name
+//	kiln-demo -addr :8080 -image-name-file /etc/kiln-demo/image-name [-fail-rate 0.3]
 package main
 
 import (
@@ -25,10 +25,16 @@ var version = "dev"
 func main() {
 	addr := flag.String("addr", ":8080", "the address to listen on")
 	nameFile := flag.String("image-name-file", "/etc/kiln-demo/image-name", "the file holding the image's name, written at bake time")
+	failRate := flag.String("fail-rate", "0", "answer 500 to this share (0..1) of the requests, except /healthz (for canary tests)")
 	flag.Parse()
+	rate, err := parseRate(*failRate)
+	if err != nil {
+		log.Fatalf("kiln-demo: %v", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *addr, readImageName(*nameFile)); err != nil {
+	image := readImageName(*nameFile)
+	if err := serve(ctx, *addr, image, failing(newHandler(image, version), rate)); err != nil {
 		log.Fatalf("kiln-demo: %v", err)
 	}
 }
@@ -43,9 +49,10 @@ func readImageName(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// serve answers HTTP on addr until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, addr, image string) error {
-	srv := &http.Server{Addr: addr, Handler: newHandler(image, version), ReadHeaderTimeout: 5 * time.Second}
+// serve answers HTTP on addr with h (image's handler) until ctx ends, then shuts down
+// gracefully.
+func serve(ctx context.Context, addr, image string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Printf("kiln-demo %s serving image %s on %s", version, image, addr)

@@ -98,6 +98,9 @@ type Run struct {
 	HeadSHA    string
 	Status     string // queued, in_progress, completed
 	Conclusion string // success, failure, cancelled, skipped, ... ("" until completed)
+	// PullRequests are the numbers of the pull requests GitHub lists in the run's
+	// pull_requests (SetRunPullRequests); none by default.
+	PullRequests []int
 }
 
 // Job is a job of a run.
@@ -195,6 +198,18 @@ func (f *Fake) SetRunConclusion(id int64, conclusion string) {
 	for _, r := range f.runs {
 		if r.ID == id {
 			r.Status, r.Conclusion = "completed", conclusion
+		}
+	}
+}
+
+// SetRunPullRequests sets the pull requests a run lists (a pull_request run of this
+// repository's branch lists its pull request).
+func (f *Fake) SetRunPullRequests(id int64, numbers ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.runs {
+		if r.ID == id {
+			r.PullRequests = numbers
 		}
 	}
 }

@@ -102,7 +102,7 @@ func (f *Fake) runJSON(r *Run) map[string]any {
 		"path": r.Path, "display_title": "change", "run_number": r.Number, "run_attempt": 1, "event": r.Event,
 		"status": r.Status, "conclusion": conclusion, "workflow_id": 161335, "check_suite_id": 42,
 		"url": f.repoURL() + "/actions/runs/" + id, "html_url": f.webURL() + "/actions/runs/" + id,
-		"pull_requests": []any{}, "created_at": f.stamp(-time.Hour), "updated_at": f.stamp(0),
+		"pull_requests": f.runPulls(r), "created_at": f.stamp(-time.Hour), "updated_at": f.stamp(0),
 		"run_started_at": f.stamp(-time.Hour), "actor": f.user("developer"), "triggering_actor": f.user("developer"),
 		"jobs_url": f.repoURL() + "/actions/runs/" + id + "/jobs", "logs_url": f.repoURL() + "/actions/runs/" + id + "/logs",
 		"artifacts_url": f.repoURL() + "/actions/runs/" + id + "/artifacts",
@@ -110,6 +110,23 @@ func (f *Fake) runJSON(r *Run) map[string]any {
 			"timestamp": f.stamp(-time.Hour)},
 		"repository": f.repoJSON(Owner + "/" + Repo), "head_repository": f.repoJSON(Owner + "/" + Repo),
 	}
+}
+
+// runPulls is a run's pull_requests: the minimal pull request objects GitHub lists there.
+func (f *Fake) runPulls(r *Run) []any {
+	out := []any{}
+	for _, n := range r.PullRequests {
+		for _, pr := range f.pulls {
+			if pr.Number != n {
+				continue
+			}
+			repo := map[string]any{"id": 4242, "url": f.repoURL(), "name": Repo}
+			out = append(out, map[string]any{"id": 50000 + n, "number": n, "url": f.repoURL() + "/pulls/" + strconv.Itoa(n),
+				"head": map[string]any{"ref": pr.Head, "sha": pr.HeadSHA, "repo": repo},
+				"base": map[string]any{"ref": pr.Base, "sha": strings.Repeat("b", 40), "repo": repo}})
+		}
+	}
+	return out
 }
 
 func (f *Fake) jobJSON(j *Job, r *Run) map[string]any {

@@ -2,12 +2,13 @@
 // 127.0.0.1 that serves, from state the test sets up, the endpoints kiln-promote uses,
 // with the request and response shapes GitLab documents
 // (https://docs.gitlab.com/api/commits/, /api/pipelines/, /api/jobs/, /api/job_artifacts/,
-// /api/notes/, /api/issues/):
+// /api/merge_requests/, /api/notes/, /api/issues/):
 //
 //	GET  /api/v4/projects/:id/repository/commits/:sha/merge_requests
 //	GET  /api/v4/projects/:id/pipelines            (sha, ref, status, order_by, sort)
 //	GET  /api/v4/projects/:id/pipelines/:pipeline_id/jobs   (scope[], include_retried)
 //	GET  /api/v4/projects/:id/jobs/:job_id/artifacts/*artifact_path
+//	GET  /api/v4/projects/:id/merge_requests/:merge_request_iid/pipelines
 //	GET  /api/v4/projects/:id/merge_requests/:merge_request_iid/notes
 //	POST /api/v4/projects/:id/merge_requests/:merge_request_iid/notes
 //	GET  /api/v4/projects/:id/issues               (state, labels)
@@ -75,7 +76,8 @@ type MergeRequest struct {
 	FromFork bool
 }
 
-// Pipeline is a pipeline of the fake project.
+// Pipeline is a pipeline of the fake project. A merge request pipeline has the ref
+// refs/merge-requests/IID/head (or /merge, for merged results).
 type Pipeline struct {
 	ID     int64
 	SHA    string

@@ -26,6 +26,7 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET "+p+"/pipelines", f.guard(read, f.listPipelines))
 	mux.HandleFunc("GET "+p+"/pipelines/{pipeline}/jobs", f.guard(read, f.pipelineJobs))
 	mux.HandleFunc("GET "+p+"/jobs/{job}/artifacts/{path...}", f.guard(artifacts, f.artifact))
+	mux.HandleFunc("GET "+p+"/merge_requests/{iid}/pipelines", f.guard(read, f.mergeRequestPipelines))
 	mux.HandleFunc("GET "+p+"/merge_requests/{iid}/notes", f.guard(read, f.listNotes))
 	mux.HandleFunc("POST "+p+"/merge_requests/{iid}/notes", f.guard(write, f.createNote))
 	mux.HandleFunc("GET "+p+"/issues", f.guard(read, f.listIssues))
@@ -155,6 +156,32 @@ func (f *Fake) artifact(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(data)
+}
+
+// mergeRequestPipelines lists a merge request's pipelines, newest first: those on its
+// refs/merge-requests/IID/ refs (merge request pipelines), and the source branch's
+// pipelines of its head and commits, which GitLab lists there too.
+func (f *Fake) mergeRequestPipelines(w http.ResponseWriter, r *http.Request) {
+	iid, ok := f.mergeRequest(w, r)
+	if !ok {
+		return
+	}
+	var mr *MergeRequest
+	for _, m := range f.mrs {
+		if m.IID == iid {
+			mr = m
+		}
+	}
+	prefix := "refs/merge-requests/" + strconv.FormatInt(iid, 10) + "/"
+	out := []any{}
+	for i := len(f.pipelines) - 1; i >= 0; i-- {
+		p := f.pipelines[i]
+		branch := p.Ref == mr.SourceBranch && (p.SHA == mr.SHA || slices.Contains(mr.Commits, p.SHA))
+		if strings.HasPrefix(p.Ref, prefix) || branch {
+			out = append(out, f.pipelineJSON(p))
+		}
+	}
+	page(w, r, out)
 }
 
 func (f *Fake) listNotes(w http.ResponseWriter, r *http.Request) {

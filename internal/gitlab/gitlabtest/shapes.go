@@ -53,9 +53,13 @@ func (f *Fake) mergeRequestJSON(mr *MergeRequest) map[string]any {
 }
 
 func (f *Fake) pipelineJSON(p *Pipeline) map[string]any {
+	source := "push"
+	if strings.HasPrefix(p.Ref, "refs/merge-requests/") {
+		source = "merge_request_event"
+	}
 	return map[string]any{
 		"id": p.ID, "iid": p.ID - 1000, "project_id": ProjectID, "sha": p.SHA, "ref": p.Ref,
-		"status": p.Status, "source": "push", "name": nil,
+		"status": p.Status, "source": source, "name": nil,
 		"created_at": f.now.Format(time.RFC3339Nano), "updated_at": f.now.Format(time.RFC3339Nano),
 		"web_url": fmt.Sprintf("%s/-/pipelines/%d", f.WebURL, p.ID),
 	}

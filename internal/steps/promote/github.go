@@ -91,7 +91,7 @@ func runGitHub(ctx context.Context, r *step.Run) error {
 			return err
 		}
 	}
-	done, err := promote(ctx, r, rec, pr.HTMLURL, dryRun)
+	done, err := promote(ctx, r, rec, pr.HTMLURL, dryRun, githubSource(r, c, pr, q.Workflow))
 	if err != nil || !done {
 		return err
 	}
@@ -119,7 +119,7 @@ func planPullRequest(ctx context.Context, r *step.Run, c *github.Client, q githu
 	if err != nil {
 		return err
 	}
-	_, err = promote(ctx, r, found.Record, pr.HTMLURL, true)
+	_, err = promote(ctx, r, found.Record, pr.HTMLURL, true, nil)
 	return err
 }
 

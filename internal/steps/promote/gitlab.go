@@ -98,7 +98,7 @@ func planMergeRequest(ctx context.Context, r *step.Run, c *gitlab.Client, q gitl
 	if err != nil {
 		return err
 	}
-	_, err = promote(ctx, r, found.Record, mr.WebURL, true)
+	_, err = promote(ctx, r, found.Record, mr.WebURL, true, nil)
 	return err
 }
 
@@ -134,7 +134,7 @@ func runGitLab(ctx context.Context, r *step.Run) error {
 			return err
 		}
 	}
-	done, err := promote(ctx, r, rec, mr.WebURL, dryRun)
+	done, err := promote(ctx, r, rec, mr.WebURL, dryRun, gitlabSource(r, c, mr))
 	if err != nil || !done {
 		return err
 	}

@@ -61,7 +61,7 @@ func (Step) Flags() []step.Flag {
 		{Name: "gitlab-test-job", Env: "KILN_GITLAB_TEST_JOB", More: true, Help: "GitLab mode: the job whose artifacts hold the record (default promote.gitlab.test_job, test)"},
 		{Name: "gitlab-artifact", Env: "KILN_GITLAB_ARTIFACT", More: true, Help: "GitLab mode: the record's path in those artifacts (default promote.gitlab.artifact_path, kiln-image.json)"},
 	}
-	flags = append(flags, githubFlags...)
+	flags = append(append(flags, githubFlags...), reviewedFlags...)
 	return append(flags, step.DryRun, deployment.PlanReportFlag)
 }
 func (Step) EnvVars() []string {
@@ -72,11 +72,14 @@ func (Step) EnvVars() []string {
 // DocEnvVars are every variable the step reads, for docs/cli.md.
 func (Step) DocEnvVars() []string {
 	vars := append([]string{"KILN_REGISTRY_PATH  the local registry's directory (overrides registry.path)"}, gitlabEnvVars...)
-	return append(vars, githubEnvVars...)
+	return append(append(vars, githubEnvVars...), reviewedEnvVars...)
 }
 
 // Run promotes the image.
 func (Step) Run(ctx context.Context, r *step.Run) error {
+	if err := planFlags(r); err != nil {
+		return err
+	}
 	switch src, err := recordSource(r); {
 	case err != nil:
 		return err
@@ -92,15 +95,16 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err := fileModeAllowed(ctx, r, rec); err != nil {
 		return err
 	}
-	_, err = promote(ctx, r, rec, "", r.Opts.Bool("dry-run"))
+	_, err = promote(ctx, r, rec, "", r.Opts.Bool("dry-run"), nil)
 	return err
 }
 
 // promote gates rec, applies the environment with its image, moves the family pointer,
 // keeps the attestation in the registry (for kiln-rollback) and records the promotion (with
 // the merge request's URL, when there is one). It reports whether the promotion is in
-// place; under dryRun it only plans, and reports false.
-func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest string, dryRun bool) (bool, error) {
+// place; under dryRun it only plans, and reports false. reviewed is where the plan reviewed
+// before the merge is (reviewed.go), nil when there is none to look for.
+func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest string, dryRun bool, reviewed reviewSource) (bool, error) {
 	reg, err := open.Registry(ctx, r.Config, open.Options{Getenv: r.Lookup, Dir: r.Env.Dir, Now: r.Env.Now})
 	if err != nil {
 		return false, err
@@ -121,9 +125,21 @@ func promote(ctx context.Context, r *step.Run, rec *record.Record, mergeRequest 
 		return false, err
 	}
 	env := deployment.PromoteEnvironment(r)
-	res, err := deployment.Apply(ctx, r, env, img, deployment.Options{DryRun: dryRun, PlanReport: r.Path(r.Opts.Get("plan-report")), Promote: true})
+	if !r.Config.Promote.Strategy.IsReplace() { // blue-green, canary: strategy.go
+		return promoteStrategy(ctx, r, reg, rec, img, env, mergeRequest, dryRun)
+	}
+	if !rec.Promotion.Done() {
+		rec.Promotion = nil // a rolled back rollout is no earlier promotion of this image
+	}
+	opts := deployment.Options{DryRun: dryRun, PlanReport: r.Path(r.Opts.Get("plan-report")), Promote: true}
+	res, done, err := applyReviewed(ctx, r, rec, env, img, &opts, reviewed) // the reviewed plan: reviewed.go
 	if err != nil {
 		return false, err
+	}
+	if !done {
+		if res, err = deployment.Apply(ctx, r, env, img, opts); err != nil {
+			return false, err
+		}
 	}
 	if res.Deployment == nil {
 		fmt.Fprintf(r.Out, "dry run: %s would %s\n", env, map[bool]string{true: "change", false: "not change"}[res.Changed])

@@ -1,0 +1,126 @@
+# Two slots (blue, green) of kiln-demo processes behind one HAProxy, with Terraform's
+# built-in terraform_data resource and local-exec provisioners (no provider to download).
+# This is the contract of kiln's blue-green and canary strategies (docs/strategies.md):
+# kiln sets live_slot, image_blue, image_green and weight_green; the configuration owns the
+# slots and the load balancer, and exposes live_slot, slot_images, slot_outputs and
+# stats_url. Without the slot variables (kiln-deploy-dev, a replace promotion) image_id
+# runs alone in blue.
+#
+# Each slot's files live in .run/<workspace>/<slot>/ beside this file, the load balancer's
+# in .run/<workspace>/lb/. Ports: base_port (blue), +1 (green), +2 (HAProxy's frontend),
+# +3 (its statistics page), +4 (its runtime API).
+terraform {
+  required_version = ">= 1.4.0"
+}
+
+locals {
+  run_dir = ".run/${terraform.workspace}"
+  images  = { blue = var.image_blue == null ? var.image_id : var.image_blue, green = var.image_green }
+  ports   = { blue = var.base_port, green = var.base_port + 1 }
+  # What HAProxy gives each slot: its share, or nothing for a slot without an image.
+  weights = {
+    blue  = local.images.blue == "" ? 0 : 100 - var.weight_green
+    green = local.images.green == "" ? 0 : var.weight_green
+  }
+  lb = {
+    dir      = "${local.run_dir}/lb"
+    haproxy  = var.haproxy
+    frontend = var.base_port + 2
+    stats    = var.base_port + 3
+    admin    = var.base_port + 4
+  }
+  haproxy_cfg = templatefile("${path.module}/haproxy.cfg.tftpl", {
+    frontend = local.lb.frontend
+    stats    = local.lb.stats
+    admin    = local.lb.admin
+    ports    = local.ports
+    weights  = local.weights
+    images   = local.images
+  })
+}
+
+# A slot: one kiln-demo process running the slot's image. A new image replaces it.
+resource "terraform_data" "slot" {
+  for_each = { for slot, image in local.images : slot => image if image != "" }
+  input = {
+    dir      = "${local.run_dir}/${each.key}"
+    image    = each.value
+    port     = local.ports[each.key]
+    demo_bin = var.demo_bin
+  }
+  triggers_replace = {
+    dir      = "${local.run_dir}/${each.key}"
+    image    = each.value
+    port     = local.ports[each.key]
+    demo_bin = var.demo_bin
+  }
+
+  provisioner "local-exec" {
+    command = "bash scripts/slot.sh up"
+    environment = {
+      SLOT_DIR   = self.input.dir
+      SLOT_IMAGE = self.input.image
+      SLOT_PORT  = self.input.port
+      DEMO_BIN   = self.input.demo_bin
+      WORKSPACE  = terraform.workspace
+    }
+  }
+
+  provisioner "local-exec" {
+    when    = destroy
+    command = "bash scripts/slot.sh down"
+    environment = {
+      SLOT_DIR = self.input.dir
+    }
+  }
+}
+
+# The load balancer: one HAProxy process, started with the configuration of the moment.
+resource "terraform_data" "lb" {
+  count            = var.load_balancer ? 1 : 0
+  input            = local.lb
+  triggers_replace = local.lb
+
+  provisioner "local-exec" {
+    command = "bash scripts/lb.sh up"
+    environment = {
+      LB_DIR     = self.input.dir
+      LB_HAPROXY = self.input.haproxy
+      LB_CONFIG  = local.haproxy_cfg
+    }
+  }
+
+  provisioner "local-exec" {
+    when    = destroy
+    command = "bash scripts/lb.sh down"
+    environment = {
+      LB_DIR = self.input.dir
+    }
+  }
+}
+
+# The slots' weights and states, set through HAProxy's runtime API: no reload, so no
+# connection is dropped and the statistics keep counting. The configuration file is
+# rewritten too, so that a restarted HAProxy comes back with the same weights.
+resource "terraform_data" "weights" {
+  count = var.load_balancer ? 1 : 0
+  triggers_replace = {
+    lb      = terraform_data.lb[0].id
+    weights = local.weights
+    slots   = { for slot, image in local.images : slot => image != "" }
+  }
+  depends_on = [terraform_data.slot]
+
+  provisioner "local-exec" {
+    command = "bash scripts/lb.sh weights"
+    environment = {
+      LB_DIR       = local.lb.dir
+      LB_ADMIN     = local.lb.admin
+      LB_CONFIG    = local.haproxy_cfg
+      WEIGHT_BLUE  = local.weights.blue
+      WEIGHT_GREEN = local.weights.green
+      BLUE_ON      = local.images.blue != "" ? "1" : "0"
+      GREEN_ON     = local.images.green != "" ? "1" : "0"
+    }
+  }
+}

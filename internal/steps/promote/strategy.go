@@ -99,30 +99,10 @@ func contract(cfg *config.Config, env string) error {
 		return err
 	}
 	e, _ := cfg.Env(env) // ImageVarDeclared found it
-	dir := cfg.Path(e.Terraform)
-	vars, err := terraform.DeclaredVariables(dir)
-	if err != nil {
-		return err
-	}
-	outs, err := terraform.DeclaredOutputs(dir)
-	if err != nil {
-		return err
-	}
 	s := cfg.Promote.Strategy
-	var missing []string
-	for _, v := range s.Variables.Names() {
-		if !vars[v] {
-			missing = append(missing, "variable "+v)
-		}
-	}
-	need := strategy.RequiredOutputs
-	if s.Watch() != nil {
-		need = append(need[:len(need):len(need)], strategy.OutputStatsURL)
-	}
-	for _, o := range need {
-		if !outs[o] {
-			missing = append(missing, "output "+o)
-		}
+	missing, err := strategy.Missing(s, cfg.Path(e.Terraform))
+	if err != nil {
+		return err
 	}
 	if len(missing) > 0 {
 		return cfg.Errorf("promote.strategy", "%s strategy: %s (%s) lacks %s (see docs/strategies.md)", s.Type, env, e.Terraform, strings.Join(missing, ", "))

@@ -42,8 +42,10 @@ func (Step) Details() string {
 	return "Checks what the pipeline will need before anything runs: kiln.yaml's schema, that the image\n" +
 		"name template renders to a valid name, packer fmt -check, packer init and packer validate of the\n" +
 		"template, terraform fmt -check and terraform validate (without the backend) of every\n" +
-		"environment's configuration, that each declares its image variable, and that the test checks\n" +
-		"name only outputs the test environment declares. Prints one line per check (ok, FAIL, or skip\n" +
+		"environment's configuration, that each declares its image variable, that each test check names\n" +
+		"only outputs the environments it runs in declare, and, with a blue-green or canary\n" +
+		"promote.strategy, that the promote environment declares the slot variables and the outputs the\n" +
+		"strategy reads (docs/strategies.md). Prints one line per check (ok, FAIL, or skip\n" +
 		"with the reason); exit 2 for a configuration mistake, 1 for any other failure. --offline\n" +
 		"downloads nothing and skips what needs a missing plugin."
 }
@@ -91,6 +93,9 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	for _, name := range r.Config.EnvironmentNames() {
 		env, _ := r.Config.Env(name)
 		add("environment "+name+": image variable "+env.ImageVar, deployment.ImageVarDeclared(r.Config, name))
+	}
+	if s := r.Config.Promote.Strategy; !s.IsReplace() {
+		add("promote strategy "+s.Type+": environment "+r.Config.Promote.Environment+"'s slot variables and outputs", checkStrategy(r.Config))
 	}
 	if errs := checkOutputs(r.Config); len(errs) > 0 {
 		for _, err := range errs {

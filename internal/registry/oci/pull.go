@@ -174,7 +174,7 @@ func install(dir string, names, blobs []string, raw []byte) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	staging, err := os.MkdirTemp(parent, ".pull-*")
+	staging, err := newStaging(parent)
 	if err != nil {
 		return err
 	}

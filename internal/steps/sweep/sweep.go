@@ -1,9 +1,10 @@
 // Package sweep is kiln-sweep: it finds what kiln runs left behind or kept too long and,
 // with --apply, removes it. On this machine: private directories of runs that no longer
 // run (secret variable files), processes of such runs (build VMs, provisioners' commands)
-// or of any run past its TTL, stale local registry imports, and state locks whose holder it
-// can prove dead. For kiln.yaml: dev environments past their TTL (from the record), and, on
-// AWS and GCP, instances labelled by kiln whose TTL ended or whose run died on this host.
+// or of any run past its TTL, stale local registry imports, unfinished pulls into the OCI
+// image cache, and state locks whose holder it can prove dead. For kiln.yaml: dev
+// environments past their TTL (from the record), and, on AWS and GCP, instances labelled by
+// kiln whose TTL ended or whose run died on this host.
 package sweep
 
 import (
@@ -37,8 +38,8 @@ func (Step) Name() string   { return "sweep" }
 func (Step) String() string { return "sweeping what kiln runs left behind" }
 func (Step) Description() string {
 	return "Finds what kiln runs left behind or kept past their TTL: temporary directories, processes\n" +
-		"and build VMs of dead runs, stale imports, expired dev environments and cloud instances, and\n" +
-		"state locks whose holder it can prove dead. One line per finding. A dry run unless --apply."
+		"and build VMs of dead runs, stale imports and pulls, expired dev environments and cloud instances,\n" +
+		"and state locks whose holder it can prove dead. One line per finding. A dry run unless --apply."
 }
 
 // Examples are --help's examples.
@@ -50,7 +51,8 @@ func (Step) Examples() []string {
 func (Step) Details() string {
 	return "Finds what kiln runs left behind or kept past their TTL (KILN_TTL) and, with --apply, removes\n" +
 		"it: private temporary directories of runs that no longer run, processes of those runs (build VMs,\n" +
-		"provisioners' commands) or of any run past its TTL, stale local registry imports, dev\n" +
+		"provisioners' commands) or of any run past its TTL, stale local registry imports, unfinished pulls\n" +
+		"in the OCI image cache (KILN_OCI_CACHE) older than an hour whose run no longer runs, dev\n" +
 		"environments of the record past their TTL (terraform destroy), AWS/GCP instances labelled by kiln\n" +
 		"past their TTL or whose run died on this host, and a state lock whose holder it can prove dead (a\n" +
 		"kiln run on this host, as this user, that no longer runs); any other held lock is reported with\n" +
@@ -94,6 +96,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err := s.registry(ctx); err != nil {
 		s.failed("registry", err)
 	}
+	s.pulls()
 	s.environments(ctx)
 	s.locks(ctx)
 	apply := r.Opts.Bool("apply")

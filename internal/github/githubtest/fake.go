@@ -33,6 +33,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // The one repository the fake serves.
@@ -61,8 +63,7 @@ type Fake struct {
 	jobs      []*Job
 	artifacts []*Artifact
 	comments  map[int][]*Comment
-	failures  map[string]int
-	requests  []string
+	rec       testkit.Recorder
 	nextID    int64
 	now       time.Time
 }
@@ -137,7 +138,6 @@ func New(t testing.TB) *Fake {
 		Token:     "ghs_fakeTokenThatMayComment000000000000",
 		ReadToken: "ghs_fakeReadOnlyToken00000000000000000",
 		comments:  map[int][]*Comment{},
-		failures:  map[string]int{},
 		nextID:    1000,
 		now:       time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC),
 	}
@@ -310,16 +310,8 @@ func (f *Fake) Comments(number int) []Comment {
 
 // Fail makes every request whose "METHOD /path" contains part answer status (with a JSON
 // message): Fail("/actions/runs", 502), Fail("POST /repos/acme/web/issues/1/comments", 500).
-func (f *Fake) Fail(part string, status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failures[part] = status
-}
+func (f *Fake) Fail(part string, status int) { f.rec.Fail(part, status) }
 
 // Requests returns every request served so far, as "METHOD /path?query" with the
 // authorization scheme: "GET /repos/acme/web/actions/runs?branch=master [Bearer]".
-func (f *Fake) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
-}
+func (f *Fake) Requests() []string { return f.rec.Requests() }

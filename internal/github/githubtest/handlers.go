@@ -32,9 +32,7 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/issues/{number}/comments", f.guard(write, f.createComment))
 	mux.HandleFunc("GET /_storage/{id}", f.storage)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.log(r)
-		f.mu.Unlock()
+		f.rec.Record(r, scheme(r))
 		message(w, http.StatusNotFound, "Not Found")
 	})
 	return mux
@@ -46,12 +44,9 @@ func (f *Fake) guard(need access, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.log(r)
-		for part, status := range f.failures {
-			if strings.Contains(r.Method+" "+r.URL.Path, part) {
-				message(w, status, http.StatusText(status))
-				return
-			}
+		if status := f.rec.Record(r, scheme(r)); status != 0 {
+			message(w, status, http.StatusText(status))
+			return
 		}
 		auth := r.Header.Get("Authorization")
 		_, token, _ := strings.Cut(auth, " ")
@@ -74,15 +69,12 @@ func (f *Fake) guard(need access, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (f *Fake) log(r *http.Request) {
-	line := r.Method + " " + r.URL.EscapedPath()
-	if r.URL.RawQuery != "" {
-		line += "?" + r.URL.RawQuery
+// scheme is the authorization scheme of r ("Bearer", "token"), as the request log names it.
+func scheme(r *http.Request) string {
+	if s, _, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
+		return s
 	}
-	if scheme, _, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
-		line += " [" + scheme + "]"
-	}
-	f.requests = append(f.requests, line)
+	return ""
 }
 
 // commitPulls lists the pull requests associated with a commit: those whose head, merge
@@ -184,7 +176,7 @@ func (f *Fake) downloadArtifact(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) storage(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.log(r)
+	f.rec.Record(r, scheme(r)) // injected failures are the API's, not the storage's
 	a := f.artifact(r.PathValue("id"))
 	switch {
 	case r.Header.Get("Authorization") != "":

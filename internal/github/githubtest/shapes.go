@@ -1,12 +1,12 @@
 package githubtest
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // The JSON objects below follow the example responses of GitHub's REST documentation
@@ -177,55 +177,29 @@ func (f *Fake) commentJSON(c *Comment, number int) map[string]any {
 // page (the Actions lists' {"total_count": N, "workflow_runs": [...]}); else the body is
 // the array.
 func page(w http.ResponseWriter, r *http.Request, items []any, wrap func([]any) any) {
-	q := r.URL.Query()
-	n, _ := strconv.Atoi(q.Get("page"))
-	per, _ := strconv.Atoi(q.Get("per_page"))
-	if q.Get("per_page") == "" {
-		per = 30
-	}
-	n, per = max(n, 1), min(max(per, 1), 100)
-	pages := max((len(items)+per-1)/per, 1)
-	from, to := min((n-1)*per, len(items)), min(n*per, len(items))
+	p := testkit.PageOf(r, len(items), 30)
 	var links []string
-	link := func(page int, rel string) {
-		u := *r.URL
-		v := u.Query()
-		v.Set("page", strconv.Itoa(page))
-		v.Set("per_page", strconv.Itoa(per))
-		u.RawQuery = v.Encode()
-		u.Scheme, u.Host = "http", r.Host
-		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
+	if p.Number < p.Pages {
+		links = append(links, p.Link(r, p.Number+1, "next"), p.Link(r, p.Pages, "last"))
 	}
-	if n < pages {
-		link(n+1, "next")
-		link(pages, "last")
-	}
-	if n > 1 {
-		link(1, "first")
-		link(n-1, "prev")
+	if p.Number > 1 {
+		links = append(links, p.Link(r, 1, "first"), p.Link(r, p.Number-1, "prev"))
 	}
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	body := any(orEmpty(items[from:to]))
+	body := any(p.Items(items))
 	if wrap != nil {
-		body = wrap(orEmpty(items[from:to]))
+		body = wrap(p.Items(items))
 	}
 	writeJSON(w, http.StatusOK, body)
 }
 
-func orEmpty(a []any) []any {
-	if a == nil {
-		return []any{}
-	}
-	return a
-}
-
+// writeJSON writes v with the headers GitHub's JSON answers carry.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	testkit.WriteJSON(w, status, v)
 }
 
 // message writes GitHub's error shape, {"message": "Not Found", "documentation_url": ...}.

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // ProjectID is the id of the one project the fake serves.
@@ -53,8 +55,7 @@ type Fake struct {
 	artifacts     map[artifactKey][]byte
 	notes         map[int64][]*Note
 	issues        []*Issue
-	failures      map[string]int
-	requests      []string
+	rec           testkit.Recorder
 	nextID        int64
 	now           time.Time
 }
@@ -115,7 +116,6 @@ func New(t testing.TB) *Fake {
 		JobToken:  "glcbt-fake-job-token",
 		artifacts: map[artifactKey][]byte{},
 		notes:     map[int64][]*Note{},
-		failures:  map[string]int{},
 		nextID:    1000,
 		now:       time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC),
 	}
@@ -219,16 +219,8 @@ func (f *Fake) Notes(iid int64) []Note {
 
 // Fail makes every request whose "METHOD /path" contains part answer status (with a JSON
 // message): Fail("/pipelines", 502), Fail("POST /api/v4/projects/42/merge_requests/1/notes", 500).
-func (f *Fake) Fail(part string, status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failures[part] = status
-}
+func (f *Fake) Fail(part string, status int) { f.rec.Fail(part, status) }
 
 // Requests returns every request served so far, as "METHOD /path?query" with the
 // authentication header's name: "GET /api/v4/projects/42/pipelines?ref=master [PRIVATE-TOKEN]".
-func (f *Fake) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
-}
+func (f *Fake) Requests() []string { return f.rec.Requests() }

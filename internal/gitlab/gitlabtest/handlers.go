@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // access is what a request's token may do.
@@ -33,7 +35,7 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/issues", f.guard(write, f.createIssue))
 	mux.HandleFunc("PUT "+p+"/issues/{iid}", f.guard(write, f.editIssue))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		f.log(r, "")
+		f.rec.Record(r, "")
 		message(w, http.StatusNotFound, "404 Not Found")
 	})
 	return mux
@@ -46,19 +48,16 @@ func (f *Fake) guard(need access, h http.HandlerFunc) http.HandlerFunc {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		private, job := r.Header.Get("PRIVATE-TOKEN"), r.Header.Get("JOB-TOKEN")
+		auth := ""
 		switch {
 		case private != "":
-			f.log(r, "PRIVATE-TOKEN")
+			auth = "PRIVATE-TOKEN"
 		case job != "":
-			f.log(r, "JOB-TOKEN")
-		default:
-			f.log(r, "")
+			auth = "JOB-TOKEN"
 		}
-		for part, status := range f.failures {
-			if strings.Contains(r.Method+" "+r.URL.Path, part) {
-				message(w, status, strconv.Itoa(status)+" "+http.StatusText(status))
-				return
-			}
+		if status := f.rec.Record(r, auth); status != 0 {
+			message(w, status, strconv.Itoa(status)+" "+http.StatusText(status))
+			return
 		}
 		switch {
 		case private != "" && private == f.Token:
@@ -77,17 +76,6 @@ func (f *Fake) guard(need access, h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
-}
-
-func (f *Fake) log(r *http.Request, auth string) {
-	line := r.Method + " " + r.URL.EscapedPath()
-	if r.URL.RawQuery != "" {
-		line += "?" + r.URL.RawQuery
-	}
-	if auth != "" {
-		line += " [" + auth + "]"
-	}
-	f.requests = append(f.requests, line)
 }
 
 // commitMergeRequests lists the merge requests related to a commit: those whose diff
@@ -219,13 +207,11 @@ func (f *Fake) createNote(w http.ResponseWriter, r *http.Request) {
 		body = r.FormValue("body")
 	}
 	if strings.TrimSpace(body) == "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]string{"error": "body is missing, body is empty"})
+		testkit.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "body is missing, body is empty"})
 		return
 	}
 	n := f.addNote(iid, body, false, "project_42_bot")
-	writeJSON(w, http.StatusCreated, f.noteJSON(n, iid))
+	testkit.WriteJSON(w, http.StatusCreated, f.noteJSON(n, iid))
 }
 
 // mergeRequest resolves the {iid} of a request, answering 404 for an unknown one.

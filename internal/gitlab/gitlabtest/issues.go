@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // Issue is an issue of the fake project (https://docs.gitlab.com/api/issues/).
@@ -113,7 +115,7 @@ func (f *Fake) createIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(in["title"]) == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "title is missing"})
+		testkit.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "title is missing"})
 		return
 	}
 	i := &Issue{IID: int64(len(f.issues) + 1), Title: in["title"], Description: in["description"], State: "opened"}
@@ -121,7 +123,7 @@ func (f *Fake) createIssue(w http.ResponseWriter, r *http.Request) {
 		i.Labels = strings.Split(l, ",")
 	}
 	f.issues = append(f.issues, i)
-	writeJSON(w, http.StatusCreated, f.issueJSON(i))
+	testkit.WriteJSON(w, http.StatusCreated, f.issueJSON(i))
 }
 
 // editIssue: PUT /projects/:id/issues/:iid (description, title, state_event close|reopen).
@@ -153,7 +155,7 @@ func (f *Fake) editIssue(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusBadRequest, "state_event does not have a valid value")
 		return
 	}
-	writeJSON(w, http.StatusOK, f.issueJSON(i))
+	testkit.WriteJSON(w, http.StatusOK, f.issueJSON(i))
 }
 
 func containsAll(have, want []string) bool {

@@ -1,12 +1,13 @@
 package gitlabtest
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/testkit"
 )
 
 // The JSON objects below follow the example responses of GitLab's API documentation;
@@ -123,53 +124,29 @@ func orEmpty(a []any) []any {
 // per_page (default 20, at most 100), X-Page, X-Per-Page, X-Total, X-Total-Pages,
 // X-Next-Page, X-Prev-Page and a Link header.
 func page(w http.ResponseWriter, r *http.Request, items []any) {
-	q := r.URL.Query()
-	n, _ := strconv.Atoi(q.Get("page"))
-	per, _ := strconv.Atoi(q.Get("per_page"))
-	n, per = max(n, 1), min(max(per, 1), 100)
-	if q.Get("per_page") == "" {
-		per = 20
-	}
-	pages := max((len(items)+per-1)/per, 1)
-	from, to := min((n-1)*per, len(items)), min(n*per, len(items))
+	p := testkit.PageOf(r, len(items), 20)
 	h := w.Header()
-	h.Set("X-Page", strconv.Itoa(n))
-	h.Set("X-Per-Page", strconv.Itoa(per))
+	h.Set("X-Page", strconv.Itoa(p.Number))
+	h.Set("X-Per-Page", strconv.Itoa(p.PerPage))
 	h.Set("X-Total", strconv.Itoa(len(items)))
-	h.Set("X-Total-Pages", strconv.Itoa(pages))
+	h.Set("X-Total-Pages", strconv.Itoa(p.Pages))
 	h.Set("X-Next-Page", "")
 	h.Set("X-Prev-Page", "")
 	var links []string
-	link := func(page int, rel string) {
-		u := *r.URL
-		v := u.Query()
-		v.Set("page", strconv.Itoa(page))
-		v.Set("per_page", strconv.Itoa(per))
-		u.RawQuery = v.Encode()
-		u.Scheme, u.Host = "http", r.Host
-		links = append(links, fmt.Sprintf("<%s>; rel=\"%s\"", u.String(), rel))
+	if p.Number < p.Pages {
+		h.Set("X-Next-Page", strconv.Itoa(p.Number+1))
+		links = append(links, p.Link(r, p.Number+1, "next"))
 	}
-	if n < pages {
-		h.Set("X-Next-Page", strconv.Itoa(n+1))
-		link(n+1, "next")
+	if p.Number > 1 {
+		h.Set("X-Prev-Page", strconv.Itoa(p.Number-1))
+		links = append(links, p.Link(r, p.Number-1, "prev"))
 	}
-	if n > 1 {
-		h.Set("X-Prev-Page", strconv.Itoa(n-1))
-		link(n-1, "prev")
-	}
-	link(1, "first")
-	link(pages, "last")
+	links = append(links, p.Link(r, 1, "first"), p.Link(r, p.Pages, "last"))
 	h.Set("Link", strings.Join(links, ", "))
-	writeJSON(w, http.StatusOK, orEmpty(items[from:to]))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	testkit.WriteJSON(w, http.StatusOK, p.Items(items))
 }
 
 // message writes GitLab's error shape, {"message": "404 Not Found"}.
 func message(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"message": msg})
+	testkit.WriteJSON(w, status, map[string]string{"message": msg})
 }

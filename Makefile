@@ -44,6 +44,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzSplitArtifactID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/packer
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/record
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/config
+	go test -run '^$$' -fuzz '^FuzzParseFacts$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/checks
 
 ## lint: gofmt and go vet
 lint:

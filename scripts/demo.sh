@@ -229,7 +229,7 @@ runner() {
       print "  plain_http: true"; next }
     skip && /^[[:space:]]/ { next }
     { skip = 0; print }' "$dir/kiln.yaml" |
-    sed 's/base_port: 42022/base_port: 43022/; s/base_port: 42122/base_port: 43122/' >"$to/kiln.yaml"
+    sed 's/base_port: 24022/base_port: 25022/; s/base_port: 24122/base_port: 25122/' >"$to/kiln.yaml"
   for f in base ssh_key ssh_key.pub kiln-demo accel; do
     ln -sfn "$dir/.build/$f" "$to/.build/$f"
   done

@@ -70,8 +70,8 @@ func newWorld(t *testing.T, ctx context.Context) *world {
 	}
 	w := &world{dir: dir, ctx: ctx}
 	// Ports of our own, so that a demo running from the checkout is left alone.
-	w.edit(t, "base_port: 42022", "base_port: "+strconv.Itoa(freeRange(t, 2)))
-	w.edit(t, "base_port: 42122", "base_port: "+strconv.Itoa(freeRange(t, 4)))
+	w.edit(t, "base_port: 24022", "base_port: "+strconv.Itoa(freeRange(t, 2)))
+	w.edit(t, "base_port: 24122", "base_port: "+strconv.Itoa(freeRange(t, 4)))
 	return w
 }
 

@@ -3,6 +3,7 @@ package gitlab
 import (
 	"context"
 	"fmt"
+	"github.com/kiln-ci/kiln/internal/promonote"
 	"strings"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
@@ -14,7 +15,7 @@ const DriftLabel = "kiln-drift"
 // driftMarker is the hidden first line of environment env's drift issue: kiln finds the
 // issue by it, whatever its title became.
 func driftMarker(env string) string {
-	return "<!-- kiln-drift environment=" + commentSafe(env) + " -->"
+	return "<!-- kiln-drift environment=" + promonote.CommentSafe(env) + " -->"
 }
 
 // SyncDriftIssue keeps one open issue per environment while it has drifted: opened with

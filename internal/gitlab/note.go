@@ -3,23 +3,12 @@ package gitlab
 import (
 	"context"
 	"fmt"
+	"github.com/kiln-ci/kiln/internal/promonote"
 	"net/http"
 	"strings"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
-
-// Marker is the hidden line (an HTML comment, invisible in the rendered note) that marks
-// the note of the promotion of image imageID to environment env, so that a second run
-// finds it and does not note the promotion again.
-func Marker(env, imageID string) string {
-	return "<!-- kiln-promotion environment=" + commentSafe(env) + " image=" + commentSafe(imageID) + " -->"
-}
-
-// commentSafe keeps s from ending the HTML comment it is written in.
-func commentSafe(s string) string {
-	return strings.NewReplacer("--", "", ">", "", "\n", " ", "\r", " ").Replace(s)
-}
 
 // Links are the promote job's own pipeline and job, for the note.
 type Links struct {
@@ -31,31 +20,18 @@ type Links struct {
 // promoted to env: the marker, the image's id, name and family, the source commit, the
 // test job and pipeline that passed it, and the promote pipeline.
 func NoteBody(f *Found, env string, by Links) string {
-	rec, mr := f.Record, f.MergeRequest
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n**kiln promoted %s to %s.**\n\n", Marker(env, rec.Image.ID), code(rec.Image.Name), code(env))
-	b.WriteString("| | |\n|---|---|\n")
-	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
-	row("Image id", code(rec.Image.ID))
-	row("Image name", code(rec.Image.Name))
-	row("Family", code(rec.Image.Family))
-	row("Source commit", fmt.Sprintf("%s, the head of this merge request (merged by %s)", code(rec.Source.Commit), mr.How))
-	if t := rec.Tests; t != nil {
-		row("Tests", fmt.Sprintf("%d of %d checks passed against this image in %s, in %s of %s",
-			t.Passed, t.Total, code(t.Environment), link(fmt.Sprintf("job %s #%d", f.Job.Name, f.Job.ID), f.Job.WebURL),
-			link(fmt.Sprintf("%s pipeline #%d", f.Pipeline.Ref, f.Pipeline.ID), f.Pipeline.WebURL)))
-	}
+	note := promonote.Note{Request: "merge request", How: f.MergeRequest.How,
+		TestedIn: promonote.Link(fmt.Sprintf("job %s #%d", f.Job.Name, f.Job.ID), f.Job.WebURL) + " of " +
+			promonote.Link(fmt.Sprintf("%s pipeline #%d", f.Pipeline.Ref, f.Pipeline.ID), f.Pipeline.WebURL)}
 	var links []string
 	if by.PipelineURL != "" {
-		links = append(links, link("pipeline", by.PipelineURL))
+		links = append(links, promonote.Link("pipeline", by.PipelineURL))
 	}
 	if by.JobURL != "" {
-		links = append(links, link("job", by.JobURL))
+		links = append(links, promonote.Link("job", by.JobURL))
 	}
-	if len(links) > 0 {
-		row("Promoted by", strings.Join(links, ", "))
-	}
-	return b.String()
+	note.PromotedBy = strings.Join(links, ", ")
+	return promonote.Body(f.Record, env, note)
 }
 
 // NoteOnce posts body on merge request iid unless one of its notes already holds marker;
@@ -89,17 +65,4 @@ func onlyUnprocessed(ctx context.Context, resp *http.Response, err error) (bool,
 		return false, ctx.Err()
 	}
 	return err == nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests, nil
-}
-
-// code formats s as inline Markdown code.
-func code(s string) string {
-	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "\n", " ") + "`"
-}
-
-// link formats a Markdown link, or the bare text when there is no URL.
-func link(text, url string) string {
-	if url == "" || strings.ContainsAny(url, " ()\n") {
-		return text
-	}
-	return "[" + text + "](" + url + ")"
 }

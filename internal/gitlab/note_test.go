@@ -3,6 +3,7 @@ package gitlab
 import (
 	"context"
 	"fmt"
+	"github.com/kiln-ci/kiln/internal/promonote"
 	"strings"
 	"testing"
 
@@ -14,8 +15,8 @@ import (
 func TestNoteOnce(t *testing.T) {
 	w := happy(t)
 	ctx := context.Background()
-	marker := Marker("prod", imageID)
-	w.fake.AddNote(w.iid, "an older promotion\n"+Marker("prod", "local:sha256:"+strings.Repeat("99", 32)), false)
+	marker := promonote.Marker("prod", imageID)
+	w.fake.AddNote(w.iid, "an older promotion\n"+promonote.Marker("prod", "local:sha256:"+strings.Repeat("99", 32)), false)
 	w.fake.AddNote(w.iid, "system note quoting "+marker, true)
 	for i := range 130 { // more than one page of notes after it
 		w.fake.AddNote(w.iid, fmt.Sprintf("review comment %d", i), false)
@@ -56,7 +57,7 @@ func TestNoteDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	posted, err := c.NoteOnce(context.Background(), w.iid, Marker("prod", imageID), "body")
+	posted, err := c.NoteOnce(context.Background(), w.iid, promonote.Marker("prod", imageID), "body")
 	if posted || !IsDenied(err) || exitcode.Of(err) != exitcode.Usage {
 		t.Fatalf("NoteOnce with the job token = %v, %v (exit %d); want denied", posted, err, exitcode.Of(err))
 	}
@@ -70,7 +71,7 @@ func TestNoteDenied(t *testing.T) {
 func TestNoteNotRepeated(t *testing.T) {
 	w := happy(t)
 	w.fake.Fail("POST /api/v4/projects/42/merge_requests/1/notes", 500)
-	_, err := w.client(t).NoteOnce(context.Background(), w.iid, Marker("prod", imageID), "body")
+	_, err := w.client(t).NoteOnce(context.Background(), w.iid, promonote.Marker("prod", imageID), "body")
 	if err == nil || IsDenied(err) || exitcode.Of(err) != exitcode.Failed {
 		t.Fatalf("NoteOnce = %v (exit %d), want a failure", err, exitcode.Of(err))
 	}
@@ -103,17 +104,6 @@ func TestNoteBody(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("note lacks %q:\n%s", want, body)
-		}
-	}
-}
-
-func TestMarker(t *testing.T) {
-	for _, tc := range []struct{ env, id, want string }{
-		{"prod", "us-east-1:ami-0123", "<!-- kiln-promotion environment=prod image=us-east-1:ami-0123 -->"},
-		{"prod", "evil-->id\n", "<!-- kiln-promotion environment=prod image=evilid  -->"},
-	} {
-		if got := Marker(tc.env, tc.id); got != tc.want {
-			t.Errorf("Marker(%q, %q) = %q, want %q", tc.env, tc.id, got, tc.want)
 		}
 	}
 }

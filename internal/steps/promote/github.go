@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"github.com/kiln-ci/kiln/internal/promonote"
 	"os"
 	"strings"
 	"unicode"
@@ -150,7 +151,7 @@ func githubQuery(r *step.Run) (github.Query, error) {
 func comment(ctx context.Context, r *step.Run, c *github.Client, found *github.Found) error {
 	env, n := deployment.PromoteEnvironment(r), found.PullRequest.Number
 	body := github.CommentBody(found, env, r.CI.Info().PipelineURL)
-	posted, err := c.CommentOnce(ctx, n, github.Marker(env, found.Record.Image.ID), body)
+	posted, err := c.CommentOnce(ctx, n, promonote.Marker(env, found.Record.Image.ID), body)
 	switch {
 	case github.IsDenied(err):
 		r.Logf("warning: promoted, but pull request #%d was not commented: %v", n, err)

@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"github.com/kiln-ci/kiln/internal/promonote"
 	"strconv"
 
 	"github.com/kiln-ci/kiln/internal/config"
@@ -194,7 +195,7 @@ func note(ctx context.Context, r *step.Run, c *gitlab.Client, found *gitlab.Foun
 	env, iid := deployment.PromoteEnvironment(r), found.MergeRequest.IID
 	info := r.CI.Info()
 	body := gitlab.NoteBody(found, env, gitlab.Links{PipelineURL: info.PipelineURL, JobURL: info.JobURL})
-	posted, err := c.NoteOnce(ctx, iid, gitlab.Marker(env, found.Record.Image.ID), body)
+	posted, err := c.NoteOnce(ctx, iid, promonote.Marker(env, found.Record.Image.ID), body)
 	switch {
 	case gitlab.IsDenied(err):
 		r.Logf("warning: promoted, but the merge request !%d was not noted: %v", iid, err)

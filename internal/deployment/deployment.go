@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 
@@ -42,6 +43,19 @@ type Options struct {
 	// go on (changes: whether the plan changes anything); its error stops Apply, which then
 	// has applied nothing.
 	Approve func(changes bool) error
+	// Vars are Terraform variables for this apply alone (a rollout's slot variables), written
+	// to kiln's 0600 variable file beside those from Vault (a name in both takes Vars').
+	Vars map[string]string
+}
+
+// terraform is Terraform for the step's run with o's own variables added.
+func (o Options) terraform(r *step.Run) environment.Options {
+	eo := Terraform(r)
+	if len(o.Vars) > 0 {
+		eo.TFVars = maps.Clone(r.TFVars)
+		maps.Copy(eo.TFVars, o.Vars)
+	}
+	return eo
 }
 
 // Result is what Apply did.
@@ -86,7 +100,7 @@ func Apply(ctx context.Context, r *step.Run, name string, img environment.Image,
 		return Result{}, err
 	}
 	img.Promote = o.Promote
-	t, err := environment.Open(ctx, Terraform(r), name, img)
+	t, err := environment.Open(ctx, o.terraform(r), name, img)
 	if err != nil {
 		return Result{}, err
 	}

@@ -57,7 +57,7 @@ func ApplyReviewed(ctx context.Context, r *step.Run, name string, img environmen
 			stateName(saved.Lineage, saved.Serial), stateName(rv.Lineage, rv.Serial))
 	}
 	img.Promote = o.Promote
-	t, err := environment.Open(ctx, Terraform(r), name, img)
+	t, err := environment.Open(ctx, o.terraform(r), name, img)
 	if err != nil {
 		return Result{}, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -136,10 +135,8 @@ func planStrategy(ctx context.Context, r *step.Run, env string, img environment.
 		fmt.Fprintf(r.Out, "dry run: slot %s of %s already serves %s\n", cur.Live, env, img.ID)
 		return nil
 	}
-	rr := *r // the same run, with the slot variables beside Vault's
-	rr.TFVars = maps.Clone(r.TFVars)
-	maps.Copy(rr.TFVars, a.Vars(r.Config.Promote.Strategy.Variables.Names()))
-	res, err := deployment.Apply(ctx, &rr, env, img, deployment.Options{DryRun: true, PlanReport: r.Path(r.Opts.Get("plan-report")), Promote: true})
+	res, err := deployment.Apply(ctx, r, env, img, deployment.Options{DryRun: true, PlanReport: r.Path(r.Opts.Get("plan-report")), Promote: true,
+		Vars: a.Vars(r.Config.Promote.Strategy.Variables.Names())})
 	if err != nil {
 		return err
 	}
@@ -158,14 +155,12 @@ type applier struct {
 }
 
 func (a *applier) apply(ctx context.Context, as strategy.Assignment, image, phase string) (strategy.Outputs, error) {
-	rr := *a.r // the same run, with the slot variables beside Vault's
-	rr.TFVars = maps.Clone(a.r.TFVars)
-	maps.Copy(rr.TFVars, as.Vars(a.r.Config.Promote.Strategy.Variables.Names()))
 	img := environment.Image{ID: image, Blank: image == ""}
 	if image == a.img.ID {
 		img = a.img
 	}
-	res, err := deployment.Apply(ctx, &rr, a.env, img, deployment.Options{Promote: true})
+	res, err := deployment.Apply(ctx, a.r, a.env, img, deployment.Options{Promote: true,
+		Vars: as.Vars(a.r.Config.Promote.Strategy.Variables.Names())})
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@
 package childenv
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/exitcode"
@@ -51,7 +52,7 @@ func Build(inherited []string, kiln, secrets map[string]string) (map[string]stri
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		if _, ok := kiln[k]; ok || IsReserved(k) {
 			return nil, exitcode.New(exitcode.Usage, "vault secret mapped to %s: kiln sets %s itself for its child tools; map the secret to another variable", k, k)
 		}
@@ -66,17 +67,8 @@ func Build(inherited []string, kiln, secrets map[string]string) (map[string]stri
 // List returns env as sorted KEY=value lines, as exec.Cmd takes them.
 func List(env map[string]string) []string {
 	out := make([]string, 0, len(env))
-	for _, k := range sortedKeys(env) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		out = append(out, k+"="+env[k])
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

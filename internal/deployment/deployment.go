@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/atomicfile"
@@ -162,7 +162,7 @@ func deployed(ctx context.Context, r *step.Run, t *environment.Target, name stri
 // sensitive, without its value, so it never reaches the record or kiln.env.
 func Outputs(r *step.Run, env string, outs map[string]terraform.Output) map[string]record.Output {
 	rec := make(map[string]record.Output, len(outs))
-	for _, k := range sortedKeys(outs) {
+	for _, k := range slices.Sorted(maps.Keys(outs)) {
 		o := outs[k]
 		if !o.Sensitive && r.Carries(string(o.Value)) {
 			r.Logf("warning: output %s of %s holds a secret value: it is kept out of the record and kiln.env (mark it sensitive)", k, env)
@@ -247,13 +247,4 @@ func ImageVarDeclared(cfg *config.Config, name string) error {
 	}
 	return cfg.Errorf("environments."+name+".image_var", "%s declares no variable %q, so Terraform would never receive the image "+
 		"(add variable %q { type = string } to it, or set image_var to the variable that takes the image id)", env.Terraform, env.ImageVar, env.ImageVar)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

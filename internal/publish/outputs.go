@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ci/kiln/internal/record"
@@ -18,7 +19,7 @@ var outputName = regexp.MustCompile(`[^A-Z0-9_]`)
 // the record only.
 func OutputVars(env string, outs map[string]record.Output) map[string]string {
 	vars := map[string]string{}
-	for _, k := range sortedKeys(outs) {
+	for _, k := range slices.Sorted(maps.Keys(outs)) {
 		o := outs[k]
 		if o.Sensitive || len(o.Value) == 0 {
 			continue
@@ -48,13 +49,4 @@ func OutputVars(env string, outs map[string]record.Output) map[string]string {
 		}
 	}
 	return vars
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,6 +1,9 @@
 package registry
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Uses says which images something uses, and which images' use could not be determined.
 // The zero value is empty and ready to use.
@@ -44,12 +47,12 @@ func (u *Uses) UnknownAll(images []Image, why string) {
 
 // Merge adds everything o records to u.
 func (u *Uses) Merge(o Uses) {
-	for _, id := range sortedKeys(o.By) {
+	for _, id := range slices.Sorted(maps.Keys(o.By)) {
 		for _, by := range o.By[id] {
 			u.Add(id, by)
 		}
 	}
-	for _, id := range sortedKeys(o.Unknown) {
+	for _, id := range slices.Sorted(maps.Keys(o.Unknown)) {
 		for _, why := range o.Unknown[id] {
 			u.AddUnknown(id, why)
 		}
@@ -75,13 +78,4 @@ func NewMatcher(images []Image) Matcher {
 func (m Matcher) Match(s string) (string, bool) {
 	id, ok := m[s]
 	return id, ok
-}
-
-func sortedKeys(m map[string][]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

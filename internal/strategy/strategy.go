@@ -10,7 +10,8 @@ package strategy
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -126,7 +127,7 @@ func Read(outs Outputs) (Current, error) {
 	if c.Live != "" && c.Live != Blue && c.Live != Green {
 		return Current{}, fmt.Errorf("output %s: %q is neither %s nor %s", OutputLiveSlot, c.Live, Blue, Green)
 	}
-	for _, s := range sortedKeys(c.Images) {
+	for _, s := range slices.Sorted(maps.Keys(c.Images)) {
 		if s != Blue && s != Green {
 			return Current{}, fmt.Errorf("output %s: slot %q is neither %s nor %s", OutputSlotImages, s, Blue, Green)
 		}
@@ -165,13 +166,4 @@ func short(v json.RawMessage) string {
 		return string(v[:60]) + "..."
 	}
 	return string(v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

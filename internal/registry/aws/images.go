@@ -3,6 +3,8 @@ package aws
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -145,7 +147,7 @@ func (r *Registry) Label(ctx context.Context, id string, labels map[string]strin
 
 func (r *Registry) tag(ctx context.Context, ami string, tags map[string]string) error {
 	var list []types.Tag
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		list = append(list, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}
 	_, err := r.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{ami}, Tags: list})

@@ -18,15 +18,6 @@ func parseStamp(s string) time.Time {
 	return t.UTC()
 }
 
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func tagList(keys []string) []types.Tag {
 	sort.Strings(keys)
 	out := make([]types.Tag, len(keys))

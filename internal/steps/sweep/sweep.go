@@ -11,9 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -413,7 +414,7 @@ func (s *sweeper) locks(ctx context.Context) {
 	if e := s.r.Opts.Get("environment"); e != "" {
 		envs[e] = true
 	}
-	for _, name := range sortedKeys(envs) {
+	for _, name := range slices.Sorted(maps.Keys(envs)) {
 		if live[name] {
 			continue // a live run works on it: its lock is its own
 		}
@@ -512,13 +513,4 @@ func provenDead(held *terraform.LockError, claims []owner.Claim, user string) (o
 		}
 	}
 	return owner.Claim{}, false
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,7 +2,9 @@ package awsfake
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +22,7 @@ func (f *Fake) describeImages(w http.ResponseWriter, q request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var keys []string
-	for _, id := range sortedKeys(f.images) {
+	for _, id := range slices.Sorted(maps.Keys(f.images)) {
 		img := f.images[id]
 		if img.Disabled && !disabled || len(ids) > 0 && !contains(ids, id) {
 			continue
@@ -74,7 +76,7 @@ func imageXML(img *Image) string {
 			"<deleteOnTermination>true</deleteOnTermination><volumeType>gp3</volumeType><encrypted>false</encrypted></ebs></item>", 'a'+i, esc(s))
 	}
 	b.WriteString("</blockDeviceMapping><tagSet>")
-	for _, k := range sortedKeys(img.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(img.Tags)) {
 		fmt.Fprintf(&b, "<item><key>%s</key><value>%s</value></item>", esc(k), esc(img.Tags[k]))
 	}
 	b.WriteString("</tagSet></item>")

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -229,13 +228,4 @@ func page(keys []string, token string, max, limit int) ([]string, string) {
 		return keys[start:], ""
 	}
 	return keys[start:end], strconv.Itoa(end)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

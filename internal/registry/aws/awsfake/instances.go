@@ -2,7 +2,9 @@ package awsfake
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,7 +113,7 @@ func (f *Fake) describeInstances(w http.ResponseWriter, q request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var keys []string
-	for _, id := range sortedKeys(f.instances) {
+	for _, id := range slices.Sorted(maps.Keys(f.instances)) {
 		if f.instances[id].matches(filters) {
 			keys = append(keys, id)
 		}
@@ -140,7 +142,7 @@ func instanceXML(in *Instance) string {
 		esc(strings.TrimPrefix(in.ID, "i-")), esc(in.ID), esc(in.AMI), stateCodes[in.State], in.State, stamp(in.Launched), esc(in.Zone))
 	if len(in.Tags) > 0 {
 		b.WriteString("<tagSet>")
-		for _, k := range sortedKeys(in.Tags) {
+		for _, k := range slices.Sorted(maps.Keys(in.Tags)) {
 			fmt.Fprintf(&b, "<item><key>%s</key><value>%s</value></item>", esc(k), esc(in.Tags[k]))
 		}
 		b.WriteString("</tagSet>")

@@ -2,7 +2,9 @@ package awsfake
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -11,7 +13,7 @@ func (f *Fake) describeTemplates(w http.ResponseWriter, q request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	max, _ := strconv.Atoi(q.form.Get("MaxResults"))
-	items, next := page(sortedKeys(f.templates), q.form.Get("NextToken"), max, f.PageSize)
+	items, next := page(slices.Sorted(maps.Keys(f.templates)), q.form.Get("NextToken"), max, f.PageSize)
 	var b strings.Builder
 	b.WriteString("<launchTemplates>")
 	for _, id := range items {
@@ -66,7 +68,7 @@ func (f *Fake) serveAutoScaling(w http.ResponseWriter, q request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	max, _ := strconv.Atoi(q.form.Get("MaxRecords"))
-	items, next := page(sortedKeys(f.configs), q.form.Get("NextToken"), max, min(f.PageSize, 100))
+	items, next := page(slices.Sorted(maps.Keys(f.configs)), q.form.Get("NextToken"), max, min(f.PageSize, 100))
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0"?>` + "\n" + `<DescribeLaunchConfigurationsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeLaunchConfigurationsResult><LaunchConfigurations>`)
 	for _, n := range items {

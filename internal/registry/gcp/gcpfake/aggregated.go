@@ -1,8 +1,10 @@
 package gcpfake
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -74,12 +76,12 @@ func (f *Fake) items(kind string) []scoped {
 	var all []scoped
 	switch kind {
 	case "instances":
-		for _, k := range sortedKeys(f.vms) {
+		for _, k := range slices.Sorted(maps.Keys(f.vms)) {
 			in := f.vms[k]
 			all = append(all, scoped{"zones/" + in.Zone, f.instanceJSON(in)})
 		}
 	case "disks":
-		for _, n := range sortedKeys(f.disks) {
+		for _, n := range slices.Sorted(maps.Keys(f.disks)) {
 			d := f.disks[n]
 			item := map[string]any{"kind": "compute#disk", "name": n, "zone": base + "/zones/" + d.zone,
 				"sourceImage": f.imageLink(d.image), "status": "READY", "sizeGb": "10",
@@ -90,7 +92,7 @@ func (f *Fake) items(kind string) []scoped {
 			all = append(all, scoped{"zones/" + d.zone, item})
 		}
 	case "instanceTemplates":
-		for _, n := range sortedKeys(f.tmpls) {
+		for _, n := range slices.Sorted(maps.Keys(f.tmpls)) {
 			var disks []any
 			for i, img := range f.tmpls[n] {
 				disks = append(disks, map[string]any{"boot": i == 0, "type": "PERSISTENT",
@@ -100,7 +102,7 @@ func (f *Fake) items(kind string) []scoped {
 				"selfLink": base + "/global/instanceTemplates/" + n, "properties": map[string]any{"disks": disks}}})
 		}
 	case "instanceGroupManagers":
-		for _, n := range sortedKeys(f.groups) {
+		for _, n := range slices.Sorted(maps.Keys(f.groups)) {
 			tmpl := base + "/global/instanceTemplates/" + f.groups[n]
 			all = append(all, scoped{"zones/" + zone, map[string]any{"kind": "compute#instanceGroupManager", "name": n,
 				"zone": base + "/zones/" + zone, "instanceTemplate": tmpl, "versions": []any{map[string]any{"instanceTemplate": tmpl}}}})

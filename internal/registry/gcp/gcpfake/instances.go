@@ -2,7 +2,9 @@ package gcpfake
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -71,7 +73,7 @@ func (f *Fake) Instance(zoneName, name string) *Instance {
 func (f *Fake) Instances() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return sortedKeys(f.vms)
+	return slices.Sorted(maps.Keys(f.vms))
 }
 
 // deleteInstanceLocked deletes an instance and its boot disk (auto-deleted, as a boot

@@ -255,12 +255,3 @@ func writeError(w http.ResponseWriter, code int, reason, msg string) {
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": code, "message": msg,
 		"errors": []any{map[string]any{"message": msg, "domain": "global", "reason": reason}}}})
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
+	"github.com/kiln-ci/kiln/internal/loadgen"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/strategy"
 )
@@ -64,7 +63,7 @@ func TestStrategies(t *testing.T) {
 	}
 
 	var rows []rolloutRow
-	scenario := func(name, failRate, failIn, strat string, check func(t *testing.T, id string, r result, seen loadFigures, served map[string]strategy.Window)) {
+	scenario := func(name, failRate, failIn, strat string, check func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window)) {
 		ok := t.Run(name, func(t *testing.T) {
 			w.setStrategy(t, strat)
 			id := w.build(t, failRate, failIn)
@@ -79,7 +78,7 @@ func TestStrategies(t *testing.T) {
 				served[slot] = strategy.Delta(before[slot], s)
 			}
 			t.Logf("%s: exit %d in %s; clients: %d requests, %d failed, p50 %s, p99 %s; blue %s; green %s",
-				name, r.code, took.Round(time.Millisecond), seen.requests, seen.failed, seen.p50, seen.p99, served[strategy.Blue], served[strategy.Green])
+				name, r.code, took.Round(time.Millisecond), seen.Requests, seen.Failed, seen.P50, seen.P99, served[strategy.Blue], served[strategy.Green])
 			t.Logf("kiln-promote's report:\n%s", r.stdout)
 			rows = append(rows, rolloutRow{name, r.code, took, seen})
 			check(t, id, r, seen, served)
@@ -90,13 +89,13 @@ func TestStrategies(t *testing.T) {
 	}
 
 	var v2 string
-	scenario("blue-green good image", "0", "", blueGreen, func(t *testing.T, id string, r result, seen loadFigures, served map[string]strategy.Window) {
+	scenario("blue-green good image", "0", "", blueGreen, func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window) {
 		v2 = id
 		if r.code != 0 {
 			t.Fatalf("promote: %s", r)
 		}
-		if seen.failed != 0 || seen.requests == 0 {
-			t.Errorf("clients saw %d failed of %d requests, want 0 failed", seen.failed, seen.requests)
+		if seen.Failed != 0 || seen.Requests == 0 {
+			t.Errorf("clients saw %d failed of %d requests, want 0 failed", seen.Failed, seen.Requests)
 		}
 		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Green] != id || live.Images[strategy.Blue] != "" {
 			t.Errorf("after the promotion: %+v, want green alone with %s", live, id)
@@ -109,13 +108,13 @@ func TestStrategies(t *testing.T) {
 		w.wantServing(t, id)
 	})
 
-	scenario("checks fail on the idle slot", "1", "prod", blueGreen, func(t *testing.T, id string, r result, seen loadFigures, served map[string]strategy.Window) {
+	scenario("checks fail on the idle slot", "1", "prod", blueGreen, func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window) {
 		wantExit(t, r, 1, "error: rolled back: the checks of slot blue failed: check index: ", "GET http://127.0.0.1:", "status 500, want 200", "traffic is on slot green")
 		if served[strategy.Blue].Requests != 0 {
 			t.Errorf("HAProxy sent the failing slot %d requests, want 0", served[strategy.Blue].Requests)
 		}
-		if seen.failed != 0 || seen.requests == 0 {
-			t.Errorf("clients saw %d failed of %d requests, want 0 failed", seen.failed, seen.requests)
+		if seen.Failed != 0 || seen.Requests == 0 {
+			t.Errorf("clients saw %d failed of %d requests, want 0 failed", seen.Failed, seen.Requests)
 		}
 		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Green] != v2 || live.Images[strategy.Blue] != "" {
 			t.Errorf("after the rollback: %+v, want green alone with %s", live, v2)
@@ -125,14 +124,14 @@ func TestStrategies(t *testing.T) {
 		w.wantServing(t, v2)
 	})
 
-	scenario("canary 30% errors", "0.3", "", canary, func(t *testing.T, id string, r result, seen loadFigures, served map[string]strategy.Window) {
+	scenario("canary 30% errors", "0.3", "", canary, func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window) {
 		wantExit(t, r, 1, "rolled back: canary step 1 (10%) failed: error rate ")
 		if served[strategy.Blue].Errors == 0 {
 			t.Errorf("the canary served %s: its failures should show", served[strategy.Blue])
 		}
-		if bound := 0.10*0.30 + 0.02; seen.share() > bound {
+		if bound := 0.10*0.30 + 0.02; seen.Share() > bound {
 			t.Errorf("clients saw %d failed of %d requests (%.1f%%), more than 10%% x 30%% + 2%% = %.0f%%",
-				seen.failed, seen.requests, 100*seen.share(), 100*bound)
+				seen.Failed, seen.Requests, 100*seen.Share(), 100*bound)
 		}
 		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Blue] != "" {
 			t.Errorf("after the rollback: %+v, want green alone", live)
@@ -145,10 +144,10 @@ func TestStrategies(t *testing.T) {
 		w.wantServing(t, v2)
 	})
 
-	scenario("blue-green 30% errors", "0.3", "", blueGreen, func(t *testing.T, id string, r result, seen loadFigures, served map[string]strategy.Window) {
+	scenario("blue-green 30% errors", "0.3", "", blueGreen, func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window) {
 		wantExit(t, r, 1, "rolled back: health after the switch failed: error rate ", "traffic is on slot green")
-		if served[strategy.Blue].Errors == 0 || seen.failed == 0 {
-			t.Errorf("the new slot served %s and clients saw %d failures: a bad release that took all traffic", served[strategy.Blue], seen.failed)
+		if served[strategy.Blue].Errors == 0 || seen.Failed == 0 {
+			t.Errorf("the new slot served %s and clients saw %d failures: a bad release that took all traffic", served[strategy.Blue], seen.Failed)
 		}
 		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Green] != v2 || live.Images[strategy.Blue] != "" {
 			t.Errorf("after the rollback: %+v, want green alone with %s", live, v2)
@@ -158,12 +157,12 @@ func TestStrategies(t *testing.T) {
 		w.wantServing(t, v2)
 	})
 
-	scenario("canary good image", "0", "", canary, func(t *testing.T, id string, r result, seen loadFigures, served map[string]strategy.Window) {
+	scenario("canary good image", "0", "", canary, func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window) {
 		if r.code != 0 {
 			t.Fatalf("promote: %s", r)
 		}
-		if seen.failed != 0 || served[strategy.Blue].Requests == 0 {
-			t.Errorf("clients saw %d failed of %d requests (want 0); the canary served %s", seen.failed, seen.requests, served[strategy.Blue])
+		if seen.Failed != 0 || served[strategy.Blue].Requests == 0 {
+			t.Errorf("clients saw %d failed of %d requests (want 0); the canary served %s", seen.Failed, seen.Requests, served[strategy.Blue])
 		}
 		if live := w.current(t); live.Live != strategy.Blue || live.Images[strategy.Blue] != id || live.Images[strategy.Green] != "" {
 			t.Errorf("after the promotion: %+v, want blue alone with %s", live, id)
@@ -193,7 +192,7 @@ func TestStrategies(t *testing.T) {
 	fmt.Fprintf(&table, "\n%-30s %5s %9s %9s %7s %8s %8s\n", "scenario", "exit", "promote", "requests", "failed", "p50", "p99")
 	for _, row := range rows {
 		fmt.Fprintf(&table, "%-30s %5d %9s %9d %7d %8s %8s\n", row.name, row.code, row.took.Round(100*time.Millisecond),
-			row.seen.requests, row.seen.failed, row.seen.p50.Round(10*time.Microsecond), row.seen.p99.Round(10*time.Microsecond))
+			row.seen.Requests, row.seen.Failed, row.seen.P50.Round(10*time.Microsecond), row.seen.P99.Round(10*time.Microsecond))
 	}
 	t.Log(table.String())
 }
@@ -202,7 +201,7 @@ type rolloutRow struct {
 	name string
 	code int
 	took time.Duration
-	seen loadFigures
+	seen loadgen.Figures
 }
 
 // strategyWorld is a copy of the bluegreen fixture: dev is one slot without a load
@@ -357,57 +356,25 @@ func (w *strategyWorld) wantServing(t *testing.T, id string) {
 	}
 }
 
-// loadFigures is what the load's clients saw.
-type loadFigures struct {
-	requests, failed uint64
-	p50, p99         time.Duration
-}
-
-func (f loadFigures) share() float64 {
-	if f.requests == 0 {
-		return 0
-	}
-	return float64(f.failed) / float64(f.requests)
-}
-
-// load is vegeta attacking a URL at a steady rate until stopped.
+// load is loadgen's steady load at 50 requests per second (at most 10 minutes), started
+// steady before the promotion and stopped steady after it.
 type load struct {
-	attacker *vegeta.Attacker
-	done     chan loadFigures
+	l      *loadgen.Load
+	steady time.Duration
 }
 
-// startLoad sends GET url at 50 requests per second (at most 10 minutes) until stop; it
-// returns after steady of it.
 func startLoad(t *testing.T, url string, steady time.Duration) *load {
 	t.Helper()
-	l := &load{attacker: vegeta.NewAttacker(vegeta.Timeout(5*time.Second), vegeta.KeepAlive(true), vegeta.MaxWorkers(50)),
-		done: make(chan loadFigures, 1)}
-	results := l.attacker.Attack(vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url}),
-		vegeta.Rate{Freq: 50, Per: time.Second}, 10*time.Minute, "rollout")
-	go func() {
-		var m vegeta.Metrics
-		var f loadFigures
-		for res := range results {
-			m.Add(res)
-			if res.Error != "" || res.Code < 200 || res.Code >= 400 {
-				f.failed++
-			}
-		}
-		m.Close()
-		f.requests, f.p50, f.p99 = m.Requests, m.Latencies.P50, m.Latencies.P99
-		l.done <- f
-	}()
-	t.Cleanup(func() { l.attacker.Stop() })
+	l := &load{l: loadgen.Start(url, 50, 10*time.Minute), steady: steady}
+	t.Cleanup(func() { l.l.Stop() })
 	time.Sleep(steady)
 	return l
 }
 
-// stop ends the attack after steady more of it, waits for the requests in flight and
-// returns the figures.
-func (l *load) stop(steady time.Duration) loadFigures {
+// stop ends the load after steady more of it and returns what the clients saw.
+func (l *load) stop(steady time.Duration) loadgen.Figures {
 	time.Sleep(steady)
-	l.attacker.Stop()
-	return <-l.done
+	return l.l.Stop()
 }
 
 // freeBase returns a port p such that p..p+4 are free on 127.0.0.1.

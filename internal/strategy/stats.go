@@ -110,28 +110,69 @@ type Stats struct {
 	Client  *http.Client // nil: a client with a 5 s timeout and no proxy
 }
 
-// Slot returns the line of slot's server.
+// Slot returns the line of slot's servers: the server named after the slot, or the
+// servers named slot-<n> (several servers per slot), summed into one line. A slot of
+// several servers is up when all of them are, and its latency is the slowest one's.
 func (st Stats) Slot(ctx context.Context, slot string) (Server, error) {
 	servers, err := st.read(ctx)
 	if err != nil {
 		return Server{}, err
 	}
 	var found []Server
+	backends := map[string]bool{}
 	for _, s := range servers {
-		if s.Name == slot && (st.Backend == "" || s.Backend == st.Backend) {
+		if ofSlot(s.Name, slot) && (st.Backend == "" || s.Backend == st.Backend) {
 			found = append(found, s)
+			backends[s.Backend] = true
 		}
 	}
 	switch {
 	case len(found) == 0 && st.Backend != "":
-		return Server{}, fmt.Errorf("the statistics at %s have no server %s in backend %s", redacted(st.URL), slot, st.Backend)
+		return Server{}, fmt.Errorf("the statistics at %s have no server %s (or %s-<n>) in backend %s", redacted(st.URL), slot, slot, st.Backend)
 	case len(found) == 0:
-		return Server{}, fmt.Errorf("the statistics at %s have no server named %s", redacted(st.URL), slot)
-	case len(found) > 1:
-		return Server{}, fmt.Errorf("the statistics at %s have a server %s in several backends: output %s must name one",
+		return Server{}, fmt.Errorf("the statistics at %s have no server named %s (or %s-<n>)", redacted(st.URL), slot, slot)
+	case len(backends) > 1:
+		return Server{}, fmt.Errorf("the statistics at %s have servers of slot %s in several backends: output %s must name one",
 			redacted(st.URL), slot, OutputStatsBackend)
 	}
-	return found[0], nil
+	return merge(slot, found), nil
+}
+
+// ofSlot says whether a server's name is slot's: the slot itself, or slot-<digits>.
+func ofSlot(name, slot string) bool {
+	if name == slot {
+		return true
+	}
+	n, ok := strings.CutPrefix(name, slot+"-")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// merge sums the lines of one slot's servers.
+func merge(slot string, servers []Server) Server {
+	if len(servers) == 1 {
+		return servers[0]
+	}
+	m := Server{Backend: servers[0].Backend, Name: slot, Mode: servers[0].Mode, Status: "UP"}
+	for _, s := range servers {
+		if !s.Up() && m.Up() {
+			m.Status = s.Status + " (" + s.Name + ")"
+		}
+		m.Weight += s.Weight
+		m.Requests += s.Requests
+		m.Responses5xx += s.Responses5xx
+		m.ConnErrors += s.ConnErrors
+		m.RespErrors += s.RespErrors
+		m.Rtime, m.Ttime = max(m.Rtime, s.Rtime), max(m.Ttime, s.Ttime)
+	}
+	return m
 }
 
 func (st Stats) read(ctx context.Context) ([]Server, error) {

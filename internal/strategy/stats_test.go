@@ -121,7 +121,7 @@ backend app
 	if err != nil || green.Status != "MAINT" || green.Up() || green.Requests != 0 {
 		t.Errorf("green: %+v, %v; want MAINT without requests", green, err)
 	}
-	if _, err := (Stats{URL: st.URL, Backend: "web"}).Slot(ctx, Blue); err == nil || !strings.Contains(err.Error(), "no server blue in backend web") {
+	if _, err := (Stats{URL: st.URL, Backend: "web"}).Slot(ctx, Blue); err == nil || !strings.Contains(err.Error(), "no server blue (or blue-<n>) in backend web") {
 		t.Errorf("a backend without the slot: %v", err)
 	}
 	if _, err := (Stats{URL: fmt.Sprintf("http://u:hunter2@127.0.0.1:%d/nope", stats)}).Slot(ctx, Blue); err == nil || strings.Contains(err.Error(), "hunter2") {
@@ -146,4 +146,40 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// A slot of several servers (blue-0, blue-1) is one summed line: up only when all are, its
+// latency the slowest's; servers of other names and other backends are not the slot's.
+func TestStatsSlotOfSeveralServers(t *testing.T) {
+	csv := "# pxname,svname,status,weight,stot,req_tot,hrsp_5xx,econ,eresp,rtime,ttime,mode,type\n" +
+		"app,FRONTEND,OPEN,,90,90,0,,,,,http,0\n" +
+		"app,blue-0,UP,50,40,40,2,0,1,3,5,http,2\n" +
+		"app,blue-1,UP,50,45,45,1,1,0,7,9,http,2\n" +
+		"app,blue-10,DOWN,50,1,1,0,0,0,1,1,http,2\n" +
+		"app,blueish,DOWN,0,0,0,0,0,0,0,0,http,2\n" +
+		"app,blue-x,DOWN,0,0,0,0,0,0,0,0,http,2\n" +
+		"app,green,MAINT,0,5,5,0,0,0,1,1,http,2\n" +
+		"other,green-0,UP,1,0,0,0,0,0,0,0,http,2\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, csv) }))
+	defer srv.Close()
+	st := Stats{URL: srv.URL}
+	blue, err := st.Slot(context.Background(), "blue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Server{Backend: "app", Name: "blue", Mode: "http", Status: "DOWN (blue-10)", Weight: 150, Requests: 86,
+		Responses5xx: 3, ConnErrors: 1, RespErrors: 1, Rtime: 7, Ttime: 9}
+	if blue != want || blue.Up() || blue.Failures() != 5 {
+		t.Errorf("blue = %+v, want %+v", blue, want)
+	}
+	if _, err := st.Slot(context.Background(), "green"); err == nil || !strings.Contains(err.Error(), "several backends") {
+		t.Errorf("green in two backends: %v", err)
+	}
+	st.Backend = "app"
+	if g, err := st.Slot(context.Background(), "green"); err != nil || g.Name != "green" || g.Requests != 5 {
+		t.Errorf("green in app: %+v %v", g, err)
+	}
+	if _, err := st.Slot(context.Background(), "red"); err == nil || !strings.Contains(err.Error(), "no server red (or red-<n>) in backend app") {
+		t.Errorf("red: %v", err)
+	}
 }

@@ -110,3 +110,23 @@ func TestSpecsForSSHAndGoss(t *testing.T) {
 		})
 	}
 }
+
+// A new slot of prod runs the checks listing prod; with none, those of test.environment.
+func TestSlotChecks(t *testing.T) {
+	names := func(cs []config.Check) string {
+		var n []string
+		for _, c := range cs {
+			n = append(n, c.Name)
+		}
+		return strings.Join(n, " ")
+	}
+	test := config.Test{Environment: "dev", Checks: []config.Check{
+		{Name: "a"}, {Name: "b", Environments: []string{"dev", "prod"}}, {Name: "c", Environments: []string{"prod"}}, {Name: "d", Environments: []string{"staging"}},
+	}}
+	if got := names(SlotChecks(test, "prod")); got != "b c" {
+		t.Errorf("prod's slot runs %q, want b c", got)
+	}
+	if got := names(SlotChecks(test, "qa")); got != "a b" {
+		t.Errorf("qa's slot runs %q, want the tests' a b", got)
+	}
+}

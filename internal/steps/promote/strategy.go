@@ -168,14 +168,14 @@ func (a *applier) apply(ctx context.Context, as strategy.Assignment, image, phas
 	return outputs(res.Deployment.Outputs), nil
 }
 
-// runChecks runs the checks that vouched for the image against a slot's outputs and returns
+// runChecks runs the slot checks (check.SlotChecks) against a slot's outputs and returns
 // the first that failed, as "check NAME: why".
 func runChecks(ctx context.Context, r *step.Run, rec *record.Record, env string, outs strategy.Outputs) (string, error) {
 	in := map[string]record.Output{}
 	for k, v := range outs {
 		in[k] = record.Output{Value: v}
 	}
-	specs, err := check.TestSpecs(r, rec, env, in)
+	specs, err := check.SlotSpecs(r, rec, env, in)
 	if err != nil {
 		return "", err
 	}

@@ -3,7 +3,8 @@
 // promote environment with that exact image id. The promotion gate (internal/gate) refuses
 // an image outside the promotion history, OBSOLETE or DELETED, of another family, or
 // without a valid attestation when kiln.yaml asks for one (exit 8). Rolling back twice
-// returns to where it started.
+// returns to where it started. With a blue-green or canary promote.strategy the image
+// returns through the slots, without dropping a request (strategy.go).
 package rollback
 
 import (
@@ -47,7 +48,11 @@ func (Step) Details() string {
 		"--attestation gives it for other registries). A DEPRECATED image becomes READY again.\n" +
 		"Applies the promote environment (promote.environment, default prod) with that exact id, then\n" +
 		"moves the family pointer, recording the rollback as a promotion. Twice in a row returns to\n" +
-		"where it was. --dry-run plans instead."
+		"where it was. --dry-run plans instead.\n" +
+		"With a blue-green or canary promote.strategy, the image comes up in the idle slot next to the\n" +
+		"serving one, passes the checks that list the environment, takes all traffic at once (a canary's\n" +
+		"steps are skipped) and is watched for the drain before the other slot is removed. If it fails a\n" +
+		"gate, traffic stays on (or goes back to) the serving slot, the pointer stays, and the exit is 1."
 }
 func (Step) Flags() []step.Flag {
 	return []step.Flag{
@@ -112,6 +117,9 @@ func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registr
 	if err != nil {
 		return err
 	}
+	if !r.Config.Promote.Strategy.IsReplace() { // blue-green, canary: strategy.go
+		return rollBackStrategy(ctx, r, reg, fam, img, env, target)
+	}
 	res, err := deployment.Apply(ctx, r, env, target, deployment.Options{DryRun: r.Opts.Bool("dry-run"), Promote: true})
 	if err != nil {
 		return err
@@ -120,6 +128,16 @@ func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registr
 		fmt.Fprintf(r.Out, "dry run: would roll family %s back from %s to %s\n", fam.Name, orNone(fam.Current), img.ID)
 		return nil
 	}
+	if err := point(ctx, r, reg, fam, img, env); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s applied with %s\n", fam.Name, orNone(fam.Current), img.ID, img.Name, env, img.ID)
+	return nil
+}
+
+// point makes img READY again if it was DEPRECATED and moves the family pointer to it, once
+// env runs it.
+func point(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image, env string) error {
 	if img.State == registry.Deprecated {
 		if err := reg.SetState(ctx, img.ID, registry.Ready, registry.Dates{}); err != nil {
 			return fmt.Errorf("%s now runs %s, but it stays DEPRECATED: %w", env, img.ID, err)
@@ -128,7 +146,6 @@ func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registr
 	if _, err := reg.Point(ctx, fam.Name, img.ID, env, r.Env.Now().UTC()); err != nil {
 		return fmt.Errorf("%s now runs %s, but the family pointer still names %s: %w", env, img.ID, orNone(fam.Current), err)
 	}
-	fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s applied with %s\n", fam.Name, orNone(fam.Current), img.ID, img.Name, env, img.ID)
 	return nil
 }
 

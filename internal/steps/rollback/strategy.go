@@ -1,0 +1,74 @@
+package rollback
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kiln-ci/kiln/internal/environment"
+	"github.com/kiln-ci/kiln/internal/exitcode"
+	"github.com/kiln-ci/kiln/internal/record"
+	"github.com/kiln-ci/kiln/internal/registry"
+	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/steps/rollout"
+)
+
+// rollBackStrategy returns env to img through promote.strategy's slots: img comes up in
+// the idle slot next to the serving one, passes the slot checks, takes all traffic at once
+// and is watched for the drain before the other slot is removed. A canary's steps are
+// skipped: the image already served all of env's traffic, and a rollback is urgent. When
+// img fails a gate, traffic stays on (or goes back to) the serving slot, the family
+// pointer stays, and kiln-rollback exits 1 naming the gate.
+func rollBackStrategy(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image,
+	env string, target environment.Image) error {
+	s := r.Config.Promote.Strategy
+	s.Steps = nil
+	rec, known, err := checkRecord(r, img)
+	if err != nil {
+		return err
+	}
+	ro := &rollout.Rollout{Run: r, Env: env, Image: target, Strategy: s, Record: rec, UnknownPackages: !known}
+	cur, err := ro.Prepare(ctx)
+	if err != nil {
+		return err
+	}
+	if r.Opts.Bool("dry-run") {
+		if err := ro.Plan(ctx, cur); err != nil {
+			return err
+		}
+		fmt.Fprintf(r.Out, "dry run: would roll family %s back from %s to %s with %s\n", fam.Name, orNone(fam.Current), img.ID, s.Type)
+		return nil
+	}
+	res, err := ro.Do(ctx, cur)
+	if err != nil {
+		return err
+	}
+	if !res.Promoted {
+		fmt.Fprintf(r.Out, "not rolled back: %s on slot %s failed at %s; family %s still points to %s\n", s.Type, res.Rollout.Slot,
+			res.Rollout.Gate, fam.Name, orNone(fam.Current))
+		rollout.Report(r, res.Rollout)
+		return exitcode.New(exitcode.Failed, "rollback to %s not done: %s", img.ID, res.Failed())
+	}
+	if err := point(ctx, r, reg, fam, img, env); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s serves it on slot %s (%s)\n", fam.Name, orNone(fam.Current),
+		img.ID, img.Name, env, res.Rollout.Slot, s.Type)
+	rollout.Report(r, res.Rollout)
+	return nil
+}
+
+// checkRecord is what the slot checks render with: the --attestation record of img when
+// one is given (it knows the baked package digest), else img as the registry describes it;
+// known says whether the package digest is known.
+func checkRecord(r *step.Run, img *registry.Image) (*record.Record, bool, error) {
+	if p := r.Opts.Get("attestation"); p != "" {
+		rec, err := record.Read(r.Path(p))
+		if err != nil {
+			return nil, false, err
+		}
+		if rec.Image.ID == img.ID {
+			return rec, rec.Image.PackagesDigest != "", nil
+		}
+	}
+	return &record.Record{Image: record.Image{ID: img.ID, Name: img.Name, Family: img.Family}}, false, nil
+}

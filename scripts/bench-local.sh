@@ -40,7 +40,7 @@ mkdir -p "$work"
 tar -C "$root/examples/local" --exclude=./.build --exclude=./.kiln --exclude=./packer/output \
   --exclude=./terraform/.run --exclude=./terraform/terraform.tfstate.d --exclude=./terraform/.terraform \
   --exclude=./kiln-image.json --exclude=./kiln.env --exclude=./kiln-junit.xml -cf - . | tar -C "$work" -xf -
-sed -i "s/base_port: 24022/base_port: $port/; s/base_port: 24122/base_port: $((port + 100))/" "$work/kiln.yaml"
+sed -i "s/base_port: 24022/base_port: $port/; s/base_port: 24122/base_port: $((port + 100))/; s/lb_port: 24100/lb_port: $((port + 90))/" "$work/kiln.yaml"
 KILN_DEMO_DIR=$work "$root/scripts/demo.sh" prepare
 accel=$(cat "$work/.build/accel")
 export PKR_VAR_accelerator=$accel TF_VAR_accelerator=$accel PKR_VAR_image_family=kiln-demo

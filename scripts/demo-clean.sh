@@ -61,14 +61,14 @@ if [ -n "$reg_pid" ] && tr '\0' ' ' <"/proc/$reg_pid/cmdline" 2>/dev/null | grep
 fi
 rm -f "$oci/registry/pid"
 
-# demo_qemu_pids: QEMU processes whose command line names a file of this example: the
-# VMs' overlays (terraform/.run), a Packer build (packer/output), or either in the OCI
-# demo's runners (.build/oci).
+# demo_qemu_pids: QEMU and HAProxy processes whose command line names a file of this
+# example: the VMs' overlays and the load balancer's configuration (terraform/.run), a
+# Packer build (packer/output), or either in the OCI demo's runners (.build/oci).
 demo_qemu_pids() {
   local p
   for p in /proc/[0-9]*; do
     [ -r "$p/cmdline" ] || continue
-    tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -1 | grep -q 'qemu-system' || continue
+    tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -1 | grep -qE 'qemu-system|haproxy' || continue
     tr '\0' ' ' <"$p/cmdline" | grep -qF -e "$dir/terraform/.run/" -e "$dir/packer/output/" -e "$oci/" &&
       echo "${p#/proc/}"
   done
@@ -76,7 +76,7 @@ demo_qemu_pids() {
 
 mapfile -t pids < <(demo_qemu_pids)
 if [ ${#pids[@]} -gt 0 ]; then
-  say "stopping leftover QEMU: ${pids[*]}"
+  say "stopping leftover QEMU and HAProxy: ${pids[*]}"
   kill -TERM "${pids[@]}" 2>/dev/null
   for _ in $(seq 40); do
     mapfile -t pids < <(demo_qemu_pids)
@@ -93,5 +93,5 @@ if [ "$all" = --all ]; then
   rm -rf "$dir/.kiln" "$dir/.build" "$dir/kiln-image.json" "$dir/kiln.env" "$dir/kiln-junit.xml" \
     "$dir/terraform/terraform.tfstate.d" "$dir/terraform/.terraform"
 fi
-[ -z "$(demo_qemu_pids)" ] || { say "QEMU processes remain"; status=1; }
+[ -z "$(demo_qemu_pids)" ] || { say "QEMU or HAProxy processes remain"; status=1; }
 exit $status

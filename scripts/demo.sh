@@ -63,8 +63,8 @@ phase() { say "$1 ready in $((SECONDS - $2))s"; }
 
 prepare() {
   local t=$SECONDS
-  ensure_packages qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client
-  phase "packages (QEMU, debootstrap)" "$t"
+  ensure_packages qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client haproxy
+  phase "packages (QEMU, debootstrap, HAProxy)" "$t"
   if [ "${KILN_DEMO_NO_BUILD:-}" != 1 ]; then
     t=$SECONDS
     say "building Terraform, Packer, goss and kiln (make demo-tools build; cached after the first run)"
@@ -92,6 +92,8 @@ prepare() {
   say "building the demo service ${version:-dev}"
   (cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath \
     -ldflags "-s -w -X main.version=${version:-dev}" -o "$dir/.build/kiln-demo" ./examples/local/app)
+  # The load on prod while kiln-promote rolls a new image out.
+  (cd "$root" && go build -trimpath -o "$dir/.build/kiln-load" ./examples/local/load)
   local accel=${KILN_ACCEL:-$(probe_accel "$base/vmlinuz")}
   say "QEMU accelerator: $accel"
   echo "$accel" >"$dir/.build/accel"
@@ -101,12 +103,14 @@ prepare() {
 # the record's image id afterwards.
 declare -a rows=()
 step() {
+  [ "$1" != promote ] || load_start
   local name=$1 start code=0 ms id
   shift
   start=$(date +%s%N)
   say "kiln-$name $*"
   (cd "$dir" && "$bin/kiln-$name" "$@") || code=$?
   ms=$((($(date +%s%N) - start) / 1000000))
+  [ "$name" != promote ] || load_stop
   say "kiln-$name: $([ $code = 0 ] && echo "done" || echo "exit $code") in $((ms / 1000)).$((ms % 1000 / 100))s"
   id=$(image_id)
   [ "$name" != validate ] || id=
@@ -119,6 +123,36 @@ table() {
   echo
   printf '%-12s %7s  %-8s %s\n' step duration result image
   printf '%s\n' "${rows[@]}"
+  [ -z "$load_line" ] || printf '\nprod during kiln-promote: %s\n' "$load_line"
+}
+
+# load_start: when prod's load balancer already serves (an earlier run promoted an image),
+# kiln-load sends it 20 requests per second while kiln-promote rolls the new image out, and
+# load_stop says what those clients saw. On a first promotion nothing serves yet.
+load_pid='' load_line=''
+load_start() {
+  local port
+  port=$(sed -n 's/^[[:space:]]*lb_port:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/kiln.yaml" | head -1)
+  load_pid='' load_line=''
+  [ -n "$port" ] && [ -x "$dir/.build/kiln-load" ] || return 0
+  if ! curl -fsS -m 5 -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+    load_line="no figures: prod served nothing before this promotion (its first); run make demo again to see a blue-green promotion under load"
+    return 0
+  fi
+  say "kiln-load: 20 requests per second to prod (http://127.0.0.1:$port/) during kiln-promote"
+  "$dir/.build/kiln-load" -url "http://127.0.0.1:$port/" -rate 20 -max 30m -json "$dir/.build/load.json" >"$dir/.build/load.txt" 2>&1 &
+  load_pid=$!
+  sleep 1
+}
+
+load_stop() {
+  [ -n "$load_pid" ] || return 0
+  sleep 1
+  kill -INT "$load_pid" 2>/dev/null || true
+  wait "$load_pid" || true
+  load_pid=
+  load_line=$(sed 's/^load on [^ ]* at \([0-9]*\/s\): /\1: /' "$dir/.build/load.txt")
+  say "prod during kiln-promote: $load_line"
 }
 
 pipeline() {
@@ -229,8 +263,8 @@ runner() {
       print "  plain_http: true"; next }
     skip && /^[[:space:]]/ { next }
     { skip = 0; print }' "$dir/kiln.yaml" |
-    sed 's/base_port: 24022/base_port: 25022/; s/base_port: 24122/base_port: 25122/' >"$to/kiln.yaml"
-  for f in base ssh_key ssh_key.pub kiln-demo accel; do
+    sed 's/base_port: 24022/base_port: 25022/; s/base_port: 24122/base_port: 25122/; s/lb_port: 24100/lb_port: 25100/' >"$to/kiln.yaml"
+  for f in base ssh_key ssh_key.pub kiln-demo kiln-load accel; do
     ln -sfn "$dir/.build/$f" "$to/.build/$f"
   done
 }

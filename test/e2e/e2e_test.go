@@ -2,11 +2,15 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiln-ci/kiln/internal/strategy"
 )
 
 // TestLocalPipeline is the whole local pipeline with one bake: the demo, then a failing
@@ -51,6 +55,7 @@ func TestLocalPipeline(t *testing.T) {
 			t.Errorf("prod %s is not immutable: %+v", addr, f)
 		}
 	}
+	w.checkBlueGreen(t, r)
 	w.checkDevGone(t)
 	if got := qemuProcesses(filepath.Join(w.dir, "terraform", ".run", "prod") + "/"); len(got) != len(prod) {
 		t.Errorf("want %d prod QEMU processes, got %d: %v", len(prod), len(got), got)
@@ -108,6 +113,46 @@ func (w *world) failingCheck(t *testing.T, r rec) {
 	}
 	must(t, "kiln-destroy-dev", w.kiln(t, "destroy-dev"), 0)
 	w.checkDevGone(t)
+}
+
+// checkBlueGreen checks prod's first promotion with the blue-green strategy: recorded as
+// such, on slot blue, the load balancer in front serving the image, and its statistics
+// showing blue's two VMs up with traffic and green's absent ones in maintenance.
+func (w *world) checkBlueGreen(t *testing.T, r rec) {
+	t.Helper()
+	if p := r.Promotion; p == nil || p.Strategy == nil || p.Strategy.Type != "blue-green" || p.Strategy.Slot != "blue" || p.Outcome != "promoted" {
+		t.Errorf("the record's promotion: %+v, want promoted with blue-green on slot blue", p)
+	}
+	var addr, stats string
+	r.output(t, "prod", "address", &addr)
+	r.output(t, "prod", "stats_url", &stats)
+	for range 4 {
+		if got := healthImage(t, addr); got != r.Image.Name {
+			t.Errorf("prod's load balancer %s serves image %q, want %q", addr, got, r.Image.Name)
+		}
+	}
+	resp, err := http.Get(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	servers, err := strategy.ParseCSV(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	for _, s := range servers {
+		state[s.Name] = s.Status
+		if strings.HasPrefix(s.Name, "blue-") && s.Requests == 0 {
+			t.Errorf("HAProxy sent %s no request", s.Name)
+		}
+	}
+	for name, want := range map[string]string{"blue-0": "UP", "blue-1": "UP", "green-0": "MAINT", "green-1": "MAINT"} {
+		if !strings.HasPrefix(state[name], want) {
+			t.Errorf("HAProxy's server %s is %q, want %s (all: %v)", name, state[name], want, state)
+		}
+	}
 }
 
 // checkDevGone fails if a dev VM runs or a dev overlay is left.

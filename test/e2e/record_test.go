@@ -26,6 +26,13 @@ type rec struct {
 		Environment string                     `json:"environment"`
 		Outputs     map[string]json.RawMessage `json:"outputs"`
 	} `json:"deployments"`
+	Promotion *struct {
+		Outcome  string `json:"outcome"`
+		Strategy *struct {
+			Type string `json:"type"`
+			Slot string `json:"slot"`
+		} `json:"strategy"`
+	} `json:"promotion"`
 }
 
 func (w *world) record(t *testing.T) rec {

@@ -71,7 +71,8 @@ func newWorld(t *testing.T, ctx context.Context) *world {
 	w := &world{dir: dir, ctx: ctx}
 	// Ports of our own, so that a demo running from the checkout is left alone.
 	w.edit(t, "base_port: 24022", "base_port: "+strconv.Itoa(freeRange(t, 2)))
-	w.edit(t, "base_port: 24122", "base_port: "+strconv.Itoa(freeRange(t, 4)))
+	w.edit(t, "base_port: 24122", "base_port: "+strconv.Itoa(freeRange(t, 8))) // 2 slots of 2 VMs
+	w.edit(t, "lb_port: 24100", "lb_port: "+strconv.Itoa(freeRange(t, 3)))
 	return w
 }
 

@@ -188,6 +188,38 @@ func TestStrategies(t *testing.T) {
 		}
 	})
 
+	// kiln-rollback returns the family to v2 through the slots, under the same load: v2 comes
+	// up in green, passes the checks, takes all traffic; no request fails.
+	t.Run("rollback", func(t *testing.T) {
+		w.setStrategy(t, canary)
+		before := w.servers(t)
+		l := startLoad(t, "http://"+w.frontend+"/", steady)
+		start := time.Now()
+		r := kiln(t, w.dir, "rollback", nil)
+		took := time.Since(start)
+		seen := l.stop(steady)
+		t.Logf("rollback: exit %d in %s; clients: %s", r.code, took.Round(time.Millisecond), seen)
+		t.Logf("kiln-rollback's report:\n%s", r.stdout)
+		rows = append(rows, rolloutRow{"rollback (canary config)", r.code, took, seen})
+		if r.code != 0 {
+			t.Fatalf("rollback: %s", r)
+		}
+		if seen.Failed != 0 || seen.Requests == 0 {
+			t.Errorf("clients saw %d failed of %d requests, want 0 failed", seen.Failed, seen.Requests)
+		}
+		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Green] != v2 || live.Images[strategy.Blue] != "" {
+			t.Errorf("after the rollback: %+v, want green alone with %s", live, v2)
+		}
+		if served := strategy.Delta(before[strategy.Green], w.servers(t)[strategy.Green]); served.Requests == 0 {
+			t.Errorf("green served nothing after the rollback: %s", served)
+		}
+		if !strings.Contains(r.stdout, "on slot green (canary)") || !strings.Contains(r.stdout, "checks") || strings.Contains(r.stdout, "step 1") {
+			t.Errorf("stdout (a rollback skips the canary's steps): %s", r.stdout)
+		}
+		w.wantFamily(t, v2)
+		w.wantServing(t, v2)
+	})
+
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-30s %5s %9s %9s %7s %8s %8s\n", "scenario", "exit", "promote", "requests", "failed", "p50", "p99")
 	for _, row := range rows {
@@ -216,6 +248,11 @@ func newStrategyWorld(t *testing.T, haproxy string) *strategyWorld {
 	t.Helper()
 	w := &strategyWorld{dir: t.TempDir()}
 	copyDir(t, filepath.Join("testdata", "bluegreen"), w.dir)
+	// The load balancer's script is the local example's.
+	lb := readFile(t, filepath.Join(repoRoot, "examples", "local", "terraform", "scripts", "lb.sh"))
+	if err := os.WriteFile(filepath.Join(w.dir, "terraform", "scripts", "lb.sh"), []byte(lb), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	demo := filepath.Join(t.TempDir(), "kiln-demo")
 	build := exec.Command("go", "build", "-o", demo, "./examples/local/app")
 	build.Dir = repoRoot

@@ -5,7 +5,10 @@
 #
 #   vm.sh up     VM_NAME VM_DIR VM_SSH_PORT VM_HTTP_PORT VM_ACCEL VM_MEMORY VM_CPUS
 #                VM_BOOT_TIMEOUT, VM_SSH (1: the SSH server runs; 0: it is masked, as in prod),
-#                and KILN_IMAGE_PATH (the image's disk, never written)
+#                VM_IMAGE_ID (the image the VM runs) and KILN_IMAGE_ID/KILN_IMAGE_PATH (the
+#                image kiln deploys and its disk, never written): only that image can start
+#                a VM, so an apply that would restart another slot's VMs fails instead of
+#                booting them from the wrong disk
 #   vm.sh down   VM_NAME VM_DIR VM_STOP_TIMEOUT
 #
 # VM_DIR holds the VM's files: disk.qcow2 (a copy-on-write overlay backed by the image),
@@ -39,6 +42,10 @@ wait_gone() {
 # image_files sets disk, kernel, initrd and cmdline from the image's directory.
 image_files() {
   : "${KILN_IMAGE_PATH:?KILN_IMAGE_PATH is not set: deploy with kiln-deploy-dev, or export the image disk path}"
+  if [ -n "${VM_IMAGE_ID:-}" ] && [ -n "${KILN_IMAGE_ID:-}" ] && [ "$VM_IMAGE_ID" != "$KILN_IMAGE_ID" ]; then
+    log "runs $VM_IMAGE_ID, but kiln deploys $KILN_IMAGE_ID (whose disk KILN_IMAGE_PATH is): only that image's VMs can start here"
+    return 1
+  fi
   disk=$(realpath "$KILN_IMAGE_PATH")
   local d
   d=$(dirname "$disk")
@@ -167,7 +174,7 @@ down() {
 case "$(basename "${VM_DIR:-/}")" in
 vm-*) ;;
 *)
-  echo "vm.sh: VM_DIR=${VM_DIR:-} is not a VM directory (vm-N)" >&2
+  echo "vm.sh: VM_DIR=${VM_DIR:-} is not a VM directory (vm-<slot>-<i>)" >&2
   exit 2
   ;;
 esac

@@ -1,4 +1,5 @@
-# Two slots (blue, green) of kiln-demo processes behind one HAProxy, with Terraform's
+# Two slots (blue, green) of kiln-demo processes behind one HAProxy (scripts/lb.sh is
+# examples/local/terraform/scripts/lb.sh, which the test copies in), with Terraform's
 # built-in terraform_data resource and local-exec provisioners (no provider to download).
 # This is the contract of kiln's blue-green and canary strategies (docs/strategies.md):
 # kiln sets live_slot, image_blue, image_green and weight_green; the configuration owns the

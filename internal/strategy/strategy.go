@@ -80,6 +80,9 @@ func assign(live, slot, image, otherImage string, weight int) Assignment {
 	return a
 }
 
+// Alone is the assignment of an environment at rest: image alone in slot, all traffic.
+func Alone(slot, image string) Assignment { return assign(slot, slot, image, "", 100) }
+
 // Vars returns a as Terraform variables under names (live_slot, image_blue, image_green,
 // weight_green, in that order), as strings: Terraform converts "10" for a number variable.
 func (a Assignment) Vars(names []string) map[string]string {

@@ -218,6 +218,13 @@ func TestStrategies(t *testing.T) {
 		}
 		w.wantFamily(t, v2)
 		w.wantServing(t, v2)
+
+		// kiln-drift plans prod at rest on the slot that serves (green): in sync. With the
+		// variables' defaults it would plan blue and find drift.
+		d := kiln(t, w.dir, "drift", nil, "--environment", "prod")
+		if d.code != 0 || !strings.Contains(d.stdout, "prod: in sync") {
+			t.Errorf("kiln-drift after the rollback to green: %s", d)
+		}
 	})
 
 	var table strings.Builder

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/registry/open"
 	"github.com/kiln-ci/kiln/internal/step"
+	"github.com/kiln-ci/kiln/internal/steps/rollout"
 	"github.com/kiln-ci/kiln/internal/terraform"
 )
 
@@ -91,7 +93,20 @@ func (c *checker) check(ctx context.Context, name string) (Environment, error) {
 	if err != nil {
 		return env, err
 	}
-	t, err := environment.Open(ctx, deployment.Quiet(c.r), name, img)
+	opts := deployment.Quiet(c.r)
+	if s := c.r.Config.Promote.Strategy; !s.IsReplace() && name == c.r.Config.Promote.Environment {
+		// The slots at rest: the image alone in the slot that serves, as a rollout leaves them.
+		vars, err := rollout.SteadyVars(ctx, c.r, s, name, id)
+		if err != nil {
+			return env, err
+		}
+		opts.TFVars = maps.Clone(opts.TFVars)
+		if opts.TFVars == nil {
+			opts.TFVars = map[string]string{}
+		}
+		maps.Copy(opts.TFVars, vars)
+	}
+	t, err := environment.Open(ctx, opts, name, img)
 	if err != nil {
 		return env, err
 	}

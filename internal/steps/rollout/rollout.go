@@ -50,7 +50,7 @@ func (ro *Rollout) Prepare(ctx context.Context) (strategy.Current, error) {
 	if err := Contract(ro.Run.Config, ro.Strategy, ro.Env); err != nil {
 		return strategy.Current{}, err
 	}
-	return current(ctx, ro.Run, ro.Env)
+	return Current(ctx, ro.Run, ro.Env)
 }
 
 // Do runs the sequence from cur (Prepare's).
@@ -87,9 +87,9 @@ func Contract(cfg *config.Config, s config.Strategy, env string) error {
 	return nil
 }
 
-// current reads what env runs from its state's outputs, without applying anything; an
+// Current reads what env runs from its state's outputs, without applying anything; an
 // environment without a state runs nothing yet.
-func current(ctx context.Context, r *step.Run, env string) (strategy.Current, error) {
+func Current(ctx context.Context, r *step.Run, env string) (strategy.Current, error) {
 	raw, err := deployment.PullState(ctx, r, env)
 	if err != nil || len(raw) == 0 {
 		return strategy.Current{}, err
@@ -103,6 +103,21 @@ func current(ctx context.Context, r *step.Run, env string) (strategy.Current, er
 		return cur, exitcode.New(exitcode.Usage, "%s: %v (see docs/strategies.md)", env, err)
 	}
 	return cur, nil
+}
+
+// SteadyVars returns the strategy variables of env at rest with image: image alone in the
+// slot that serves now (blue when none does), with all traffic. kiln-drift plans with them,
+// so that a slot of a finished rollout is no drift.
+func SteadyVars(ctx context.Context, r *step.Run, s config.Strategy, env, image string) (map[string]string, error) {
+	cur, err := Current(ctx, r, env)
+	if err != nil {
+		return nil, err
+	}
+	live := cur.Live
+	if live == "" {
+		live = strategy.Blue
+	}
+	return strategy.Alone(live, image).Vars(s.Variables.Names()), nil
 }
 
 // Plan is --dry-run: it plans the rollout's first apply (the new slot up, without

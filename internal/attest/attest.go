@@ -30,24 +30,27 @@ const (
 // it tested in, and the checks' results. Verify returns failed predicates too: a caller
 // that gates on the tests checks Status.
 type Predicate struct {
-	ImageID      string    `json:"image_id"`
-	ImageName    string    `json:"image_name"`
-	Family       string    `json:"family"`
-	Environment  string    `json:"environment"`
-	StateLineage string    `json:"state_lineage"`
-	StateSerial  int64     `json:"state_serial"`
-	StateDigest  string    `json:"state_digest"`
-	ChecksDigest string    `json:"checks_digest"`
-	Status       string    `json:"status"` // StatusPassed or StatusFailed
-	Passed       int       `json:"passed"`
-	Failed       int       `json:"failed"`
-	Total        int       `json:"total"`
-	Results      []Result  `json:"results"`
-	SourceRepo   string    `json:"source_repo"`
-	SourceCommit string    `json:"source_commit"`
-	PipelineURL  string    `json:"pipeline_url"`
-	BuiltAt      time.Time `json:"built_at"`
-	TestedAt     time.Time `json:"tested_at"`
+	ImageID   string `json:"image_id"`
+	ImageName string `json:"image_name"`
+	// PackagesDigest is the image's package list digest as baked (record.Image's); the
+	// immutable checks compare a running server with it.
+	PackagesDigest string    `json:"packages_digest,omitempty"`
+	Family         string    `json:"family"`
+	Environment    string    `json:"environment"`
+	StateLineage   string    `json:"state_lineage"`
+	StateSerial    int64     `json:"state_serial"`
+	StateDigest    string    `json:"state_digest"`
+	ChecksDigest   string    `json:"checks_digest"`
+	Status         string    `json:"status"` // StatusPassed or StatusFailed
+	Passed         int       `json:"passed"`
+	Failed         int       `json:"failed"`
+	Total          int       `json:"total"`
+	Results        []Result  `json:"results"`
+	SourceRepo     string    `json:"source_repo"`
+	SourceCommit   string    `json:"source_commit"`
+	PipelineURL    string    `json:"pipeline_url"`
+	BuiltAt        time.Time `json:"built_at"`
+	TestedAt       time.Time `json:"tested_at"`
 }
 
 // Result is the outcome of one check.

@@ -133,6 +133,7 @@ func (g *Gate) attested(ctx context.Context, rec *record.Record) error {
 		{"state serial", fmt.Sprint(p.StateSerial), fmt.Sprint(t.StateSerial)},
 		{"state digest", p.StateDigest, t.StateDigest},
 		{"source commit", p.SourceCommit, rec.Source.Commit},
+		{"package digest", p.PackagesDigest, rec.Image.PackagesDigest},
 	} {
 		if c.got != c.want {
 			return refused("promotion", "the attestation of image %s vouches for %s %q, not %q", id, c.what, c.got, c.want)

@@ -129,7 +129,7 @@ func (f *fixture) record(id string) *record.Record {
 // predicate returns what kiln-test vouches for in rec.
 func (f *fixture) predicate(rec *record.Record) attest.Predicate {
 	t := rec.Tests
-	return attest.Predicate{ImageID: rec.Image.ID, ImageName: rec.Image.Name, Family: t.Family,
+	return attest.Predicate{ImageID: rec.Image.ID, ImageName: rec.Image.Name, PackagesDigest: rec.Image.PackagesDigest, Family: t.Family,
 		Environment: t.Environment, StateLineage: t.StateLineage, StateSerial: t.StateSerial, StateDigest: t.StateDigest,
 		ChecksDigest: t.ChecksDigest, Status: t.Status, Passed: t.Passed, Failed: t.Failed, Total: t.Total,
 		SourceRepo: rec.Source.Repo, SourceCommit: rec.Source.Commit, BuiltAt: rec.BuiltAt, TestedAt: t.At}
@@ -353,6 +353,10 @@ func TestPromotionAttested(t *testing.T) {
 			pred: func(p *attest.Predicate) { p.StateSerial = 6 }},
 		{name: "source commit", want: `vouches for source commit "` + strings.Repeat("f", 40) + `"`,
 			pred: func(p *attest.Predicate) { p.SourceCommit = strings.Repeat("f", 40) }},
+		// A record whose package digest was edited (and re-digested): the immutable checks
+		// in prod would compare servers with a list nobody tested.
+		{name: "package digest", want: `vouches for package digest "sha256:` + strings.Repeat("3", 64) + `", not ""`,
+			pred: func(p *attest.Predicate) { p.PackagesDigest = "sha256:" + strings.Repeat("3", 64) }},
 		{name: "failed counts", want: "vouches for 1 failed of 2 checks",
 			pred: func(p *attest.Predicate) { p.Passed, p.Failed, p.Total = 1, 1, 2 }},
 		{name: "no checks", want: "vouches for 0 failed of 0 checks",
@@ -461,7 +465,7 @@ func TestRollback(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(t, f, w)
 			}
-			img, err := f.gate(t, tc.verify).Rollback(ctx, fam, w.id, w.att, false)
+			img, _, err := f.gate(t, tc.verify).Rollback(ctx, fam, w.id, w.att, false)
 			if tc.want != "" {
 				checkRefused(t, err, "rollback", tc.want)
 				if img != nil {
@@ -589,7 +593,7 @@ func TestVaultFailureIsNotAVerdict(t *testing.T) {
 			if err := g.Promotion(ctx, rec); exitcode.Of(err) != tc.code {
 				t.Errorf("Promotion = %v (exit %d), want exit %d", err, exitcode.Of(err), tc.code)
 			}
-			if _, err := g.Rollback(ctx, fam, id, rec.Tests.Attestation, false); exitcode.Of(err) != tc.code {
+			if _, _, err := g.Rollback(ctx, fam, id, rec.Tests.Attestation, false); exitcode.Of(err) != tc.code {
 				t.Errorf("Rollback = %v (exit %d), want exit %d", err, exitcode.Of(err), tc.code)
 			}
 		})

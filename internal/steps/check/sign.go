@@ -42,7 +42,7 @@ func signer(r *step.Run) (attest.Signer, error) {
 // sign signs what the tests section vouches for.
 func sign(ctx context.Context, s attest.Signer, rec *record.Record, t *record.Tests, pipelineURL string) (*record.Envelope, error) {
 	p := attest.Predicate{
-		ImageID: rec.Image.ID, ImageName: rec.Image.Name, Family: t.Family, Environment: t.Environment,
+		ImageID: rec.Image.ID, ImageName: rec.Image.Name, PackagesDigest: rec.Image.PackagesDigest, Family: t.Family, Environment: t.Environment,
 		StateLineage: t.StateLineage, StateSerial: t.StateSerial, StateDigest: t.StateDigest, ChecksDigest: t.ChecksDigest,
 		Status: t.Status, Passed: t.Passed, Failed: t.Failed, Total: t.Total,
 		SourceRepo: rec.Source.Repo, SourceCommit: rec.Source.Commit, PipelineURL: pipelineURL,

@@ -103,22 +103,23 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 		}
 	}
 	g := gate.Gate{Config: r.Config, Registry: reg, Verify: verify, Warn: r.Logf, Now: r.Env.Now}
-	img, err := g.Rollback(ctx, fam, id, att, r.Opts.Bool("allow-older-checks"))
+	img, packages, err := g.Rollback(ctx, fam, id, att, r.Opts.Bool("allow-older-checks"))
 	if err != nil {
 		return err
 	}
-	return apply(ctx, r, reg, fam, img)
+	return apply(ctx, r, reg, fam, img, packages)
 }
 
 // apply deploys img to the environment and moves the family pointer back to it.
-func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image) error {
+// packages is the image's baked package digest when a verified attestation vouches for one.
+func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image, packages string) error {
 	env := deployment.PromoteEnvironment(r)
 	target, err := deployment.Resolve(ctx, r, img.ID)
 	if err != nil {
 		return err
 	}
 	if !r.Config.Promote.Strategy.IsReplace() { // blue-green, canary: strategy.go
-		return rollBackStrategy(ctx, r, reg, fam, img, env, target)
+		return rollBackStrategy(ctx, r, reg, fam, img, env, target, packages)
 	}
 	res, err := deployment.Apply(ctx, r, env, target, deployment.Options{DryRun: r.Opts.Bool("dry-run"), Promote: true})
 	if err != nil {

@@ -19,10 +19,10 @@ import (
 // img fails a gate, traffic stays on (or goes back to) the serving slot, the family
 // pointer stays, and kiln-rollback exits 1 naming the gate.
 func rollBackStrategy(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image,
-	env string, target environment.Image) error {
+	env string, target environment.Image, packages string) error {
 	s := r.Config.Promote.Strategy
 	s.Steps = nil
-	rec, known, err := checkRecord(r, img)
+	rec, known, err := checkRecord(r, img, packages)
 	if err != nil {
 		return err
 	}
@@ -57,18 +57,19 @@ func rollBackStrategy(ctx context.Context, r *step.Run, reg registry.Registry, f
 	return nil
 }
 
-// checkRecord is what the slot checks render with: the --attestation record of img when
-// one is given (it knows the baked package digest), else img as the registry describes it;
-// known says whether the package digest is known.
-func checkRecord(r *step.Run, img *registry.Image) (*record.Record, bool, error) {
-	if p := r.Opts.Get("attestation"); p != "" {
+// checkRecord is what the slot checks render with: img as the registry describes it, with
+// the baked package digest that its verified attestation vouches for (packages); without
+// one, the digest of the --attestation record of img when one is given (unsigned, like
+// everything else without an attest block). known says whether a digest was found.
+func checkRecord(r *step.Run, img *registry.Image, packages string) (*record.Record, bool, error) {
+	if p := r.Opts.Get("attestation"); p != "" && packages == "" {
 		rec, err := record.Read(r.Path(p))
 		if err != nil {
 			return nil, false, err
 		}
 		if rec.Image.ID == img.ID {
-			return rec, rec.Image.PackagesDigest != "", nil
+			packages = rec.Image.PackagesDigest
 		}
 	}
-	return &record.Record{Image: record.Image{ID: img.ID, Name: img.Name, Family: img.Family}}, false, nil
+	return &record.Record{Image: record.Image{ID: img.ID, Name: img.Name, Family: img.Family, PackagesDigest: packages}}, packages != "", nil
 }

@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -227,6 +229,69 @@ func TestStrategies(t *testing.T) {
 		}
 	})
 
+	// kiln-promote stopped (SIGTERM) during the drain leaves the new image serving on blue
+	// and v2 on green, with the family still on v2. A plain kiln-rollback then returns prod
+	// to the family's current image v2 (never to the one before it), under load, and
+	// removes blue; the family pointer does not move.
+	t.Run("rollback after an interrupted promotion", func(t *testing.T) {
+		w.setStrategy(t, "  strategy:\n    type: blue-green\n    drain: 5m\n    health: {max_error_rate: 0.01, interval: 250ms}\n")
+		v3 := w.build(t, "0", "")
+		cmd := exec.Command(filepath.Join(binDir, "kiln-promote"))
+		cmd.Dir, cmd.Env = w.dir, baseEnv(w.dir, nil)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for live, err := w.readCurrent(); err != nil || live.Live != strategy.Blue || live.Images[strategy.Blue] != v3; live, err = w.readCurrent() {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("kiln-promote never switched to blue:\n%s", stderr.String())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		time.Sleep(time.Second) // into the drain
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err == nil {
+			t.Fatalf("kiln-promote exited 0 after SIGTERM during the drain:\n%s", stderr.String())
+		}
+		live := w.current(t)
+		if live.Live != strategy.Blue || live.Images[strategy.Blue] != v3 || live.Images[strategy.Green] != v2 {
+			t.Fatalf("after the interrupted promotion: %+v, want blue serving %s next to green with %s", live, v3, v2)
+		}
+		w.wantFamily(t, v2)
+
+		w.setStrategy(t, blueGreen) // the rollback's drain: the usual one
+		l := startLoad(t, "http://"+w.frontend+"/", steady)
+		start := time.Now()
+		r := kiln(t, w.dir, "rollback", nil)
+		took := time.Since(start)
+		seen := l.stop(steady)
+		t.Logf("rollback after an interrupted promotion: exit %d in %s; clients: %s\n%s", r.code, took.Round(time.Millisecond), seen, r.stdout)
+		rows = append(rows, rolloutRow{"rollback, promotion cut short", r.code, took, seen})
+		if r.code != 0 {
+			t.Fatalf("rollback: %s", r)
+		}
+		if !strings.Contains(r.stderr, "not the family's current image "+v2+" (an interrupted rollout): returning to "+v2) ||
+			!strings.Contains(r.stdout, "returned prod to family demo-web's current image "+v2) {
+			t.Errorf("kiln-rollback does not say it returns to the current image: %s", r)
+		}
+		if seen.Failed != 0 || seen.Requests == 0 {
+			t.Errorf("clients saw %d failed of %d requests, want 0 failed", seen.Failed, seen.Requests)
+		}
+		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Green] != v2 || live.Images[strategy.Blue] != "" {
+			t.Errorf("after the rollback: %+v, want green alone with %s", live, v2)
+		}
+		w.wantFamily(t, v2)
+		w.wantServing(t, v2)
+		// Settled: another kiln-rollback --to v2 has nothing to do.
+		if again := kiln(t, w.dir, "rollback", nil, "--to", v2); again.code != 0 || !strings.Contains(again.stdout+again.stderr, "already points to") {
+			t.Errorf("kiln-rollback --to the current image once settled: %s", again)
+		}
+	})
+
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-30s %5s %9s %9s %7s %8s %8s\n", "scenario", "exit", "promote", "requests", "failed", "p50", "p99")
 	for _, row := range rows {
@@ -315,24 +380,33 @@ func (w *strategyWorld) build(t *testing.T, failRate, failIn string) string {
 // current reads prod's outputs from its Terraform state.
 func (w *strategyWorld) current(t *testing.T) strategy.Current {
 	t.Helper()
+	c, err := w.readCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// readCurrent reads prod's slots from its state file (which a running apply may be
+// rewriting: then it is an error).
+func (w *strategyWorld) readCurrent() (strategy.Current, error) {
 	var st struct {
 		Outputs map[string]struct {
 			Value json.RawMessage `json:"value"`
 		} `json:"outputs"`
 	}
-	path := filepath.Join(w.dir, "terraform", "terraform.tfstate.d", "prod", "terraform.tfstate")
-	if err := json.Unmarshal([]byte(readFile(t, path)), &st); err != nil {
-		t.Fatal(err)
+	b, err := os.ReadFile(filepath.Join(w.dir, "terraform", "terraform.tfstate.d", "prod", "terraform.tfstate"))
+	if err != nil {
+		return strategy.Current{}, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return strategy.Current{}, err
 	}
 	outs := strategy.Outputs{}
 	for k, o := range st.Outputs {
 		outs[k] = o.Value
 	}
-	c, err := strategy.Read(outs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return strategy.Read(outs)
 }
 
 // servers reads the slots' lines of prod's HAProxy statistics.

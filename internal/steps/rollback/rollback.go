@@ -76,7 +76,18 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
+	// With a strategy, an interrupted rollout can leave the environment serving another
+	// image than the family's current one (kiln-promote stopped during the drain): going
+	// back to the current image is then the rollback.
+	unsettled, err := unsettledRollout(ctx, r, fam)
+	if err != nil {
+		return err
+	}
 	id := r.Opts.Get("to")
+	if id == "" && unsettled != "" {
+		id = fam.Current
+		r.Logf("%s", unsettled)
+	}
 	if id == "" {
 		if id, err = gate.RollbackTarget(ctx, reg, fam, r.Env.Now()); err != nil {
 			return err
@@ -86,7 +97,7 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 				fam.Name, len(fam.History))
 		}
 	}
-	if id == fam.Current {
+	if id == fam.Current && unsettled == "" {
 		if _, err := reg.Lookup(ctx, id); err != nil {
 			return err
 		}
@@ -143,6 +154,9 @@ func point(ctx context.Context, r *step.Run, reg registry.Registry, fam *registr
 		if err := reg.SetState(ctx, img.ID, registry.Ready, registry.Dates{}); err != nil {
 			return fmt.Errorf("%s now runs %s, but it stays DEPRECATED: %w", env, img.ID, err)
 		}
+	}
+	if fam.Current == img.ID {
+		return nil // an unsettled rollout went back to the current image: the pointer stays
 	}
 	if _, err := reg.Point(ctx, fam.Name, img.ID, env, r.Env.Now().UTC()); err != nil {
 		return fmt.Errorf("%s now runs %s, but the family pointer still names %s: %w", env, img.ID, orNone(fam.Current), err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kiln-ci/kiln/internal/deployment"
 	"github.com/kiln-ci/kiln/internal/environment"
 	"github.com/kiln-ci/kiln/internal/exitcode"
 	"github.com/kiln-ci/kiln/internal/record"
 	"github.com/kiln-ci/kiln/internal/registry"
 	"github.com/kiln-ci/kiln/internal/step"
 	"github.com/kiln-ci/kiln/internal/steps/rollout"
+	"github.com/kiln-ci/kiln/internal/strategy"
 )
 
 // rollBackStrategy returns env to img through promote.strategy's slots: img comes up in
@@ -51,8 +53,13 @@ func rollBackStrategy(ctx context.Context, r *step.Run, reg registry.Registry, f
 	if err := point(ctx, r, reg, fam, img, env); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s serves it on slot %s (%s)\n", fam.Name, orNone(fam.Current),
-		img.ID, img.Name, env, res.Rollout.Slot, s.Type)
+	if fam.Current == img.ID {
+		fmt.Fprintf(r.Out, "returned %s to family %s's current image %s (%s), alone on slot %s (%s)\n", env, fam.Name,
+			img.ID, img.Name, res.Rollout.Slot, s.Type)
+	} else {
+		fmt.Fprintf(r.Out, "rolled family %s back from %s to %s (%s); %s serves it on slot %s (%s)\n", fam.Name, orNone(fam.Current),
+			img.ID, img.Name, env, res.Rollout.Slot, s.Type)
+	}
 	rollout.Report(r, res.Rollout)
 	return nil
 }
@@ -72,4 +79,32 @@ func checkRecord(r *step.Run, img *registry.Image, packages string) (*record.Rec
 		}
 	}
 	return &record.Record{Image: record.Image{ID: img.ID, Name: img.Name, Family: img.Family, PackagesDigest: packages}}, packages != "", nil
+}
+
+// unsettledRollout says why the promote environment does not serve the family's current
+// image alone through promote.strategy's slots (another image serves, or a second slot
+// still runs), "" when it does, when the family has no current image, or without a
+// strategy.
+func unsettledRollout(ctx context.Context, r *step.Run, fam *registry.Family) (string, error) {
+	if r.Config.Promote.Strategy.IsReplace() || fam.Current == "" {
+		return "", nil
+	}
+	env := deployment.PromoteEnvironment(r)
+	if err := rollout.Contract(r.Config, r.Config.Promote.Strategy, env); err != nil {
+		return "", err
+	}
+	cur, err := rollout.Current(ctx, r, env)
+	if err != nil || cur.Live == "" {
+		return "", err
+	}
+	other := strategy.Other(cur.Live)
+	switch {
+	case cur.Images[cur.Live] != fam.Current:
+		return fmt.Sprintf("%s serves %s on slot %s, not the family's current image %s (an interrupted rollout): returning to %s",
+			env, cur.Images[cur.Live], cur.Live, fam.Current, fam.Current), nil
+	case cur.Images[other] != "":
+		return fmt.Sprintf("%s still runs %s on slot %s next to the family's current image on slot %s (an interrupted rollout): removing it",
+			env, cur.Images[other], other, cur.Live), nil
+	}
+	return "", nil
 }

@@ -87,5 +87,12 @@ bench-rollout: tools
 	bash scripts/ci-tools.sh haproxy
 	KILN_ROLLOUT_BENCH=1 KILN_REQUIRE_TOOLS=1 go test -count=1 -v -timeout 30m -run '^TestStrategies$$' ./test/integration
 
+## bench-rollout-local: the same on the local QEMU example: two pipeline runs on a copy of
+## examples/local (the second promotes blue-green under 20 requests/s), then kiln-rollback
+## under load; a table of what the clients saw (about 8 minutes under TCG)
+.PHONY: bench-rollout-local
+bench-rollout-local: build demo-tools
+	bash scripts/bench-rollout-local.sh
+
 clean:
 	rm -rf $(BIN)

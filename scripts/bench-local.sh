@@ -18,6 +18,9 @@ bin=${KILN_BIN:-$root/bin}
 export KILN_TERRAFORM=${KILN_TERRAFORM:-$root/.tools/bin/terraform}
 export KILN_PACKER=${KILN_PACKER:-$root/.tools/bin/packer}
 
+# shellcheck source=SCRIPTDIR/../examples/local/lib/common.sh
+. "$root/examples/local/lib/common.sh"
+
 say() { echo "bench: $*" >&2; }
 
 # ms CMD...: runs CMD (output to the log) and prints how long it took, in milliseconds.
@@ -36,10 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work"
-tar -C "$root/examples/local" --exclude=./.build --exclude=./.kiln --exclude=./packer/output \
-  --exclude=./terraform/.run --exclude=./terraform/terraform.tfstate.d --exclude=./terraform/.terraform \
-  --exclude=./kiln-image.json --exclude=./kiln.env --exclude=./kiln-junit.xml -cf - . | tar -C "$work" -xf -
+copy_example "$root/examples/local" "$work"
 sed -i "s/base_port: 24022/base_port: $port/; s/base_port: 24122/base_port: $((port + 100))/; s/lb_port: 24100/lb_port: $((port + 90))/" "$work/kiln.yaml"
 KILN_DEMO_DIR=$work "$root/scripts/demo.sh" prepare
 accel=$(cat "$work/.build/accel")

@@ -254,10 +254,8 @@ stop_registry() {
 # What DIR's own steps left there (Terraform's state, the VMs' files) stays.
 runner() {
   local to=$1 f
+  copy_example "$dir" "$to"
   mkdir -p "$to/.build"
-  tar -C "$dir" --exclude=./.build --exclude=./.kiln --exclude=./packer/output \
-    --exclude=./terraform/.run --exclude=./terraform/terraform.tfstate.d --exclude=./terraform/.terraform \
-    --exclude=./kiln-image.json --exclude=./kiln.env --exclude=./kiln-junit.xml -cf - . | tar -C "$to" -xf -
   awk '/^registry:/ { skip = 1; print "registry:"; print "  type: oci"
       print "  # the repository: KILN_REGISTRY_REPOSITORY (the demo registry'"'"'s port may change)"
       print "  plain_http: true"; next }

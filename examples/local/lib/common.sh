@@ -36,3 +36,13 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+
+# copy_example FROM TO: the example's sources in FROM copied to TO, as a CI runner's checkout
+# would hold them: no registry, record, Packer output, Terraform state or VM files of FROM's
+# own runs, no .build.
+copy_example() {
+  mkdir -p "$2"
+  tar -C "$1" --exclude=./.build --exclude=./.kiln --exclude=./packer/output \
+    --exclude=./terraform/.run --exclude=./terraform/terraform.tfstate.d --exclude=./terraform/.terraform \
+    --exclude=./kiln-image.json --exclude=./kiln.env --exclude=./kiln-junit.xml -cf - . | tar -C "$2" -xf -
+}

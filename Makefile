@@ -87,6 +87,13 @@ bench-rollout: tools
 	bash scripts/ci-tools.sh haproxy
 	KILN_ROLLOUT_BENCH=1 KILN_REQUIRE_TOOLS=1 go test -count=1 -v -timeout 30m -run '^TestStrategies$$' ./test/integration
 
+## chaos-rollout: 50 blue-green promotions cut short by SIGTERM at a random moment under
+## load, each finished by a second run: no client request may fail (make test runs 3)
+.PHONY: chaos-rollout
+chaos-rollout: tools
+	bash scripts/ci-tools.sh haproxy
+	KILN_ROLLOUT_CANCELS=50 KILN_REQUIRE_TOOLS=1 go test -count=1 -v -timeout 60m -run '^TestStrategyCancels$$' ./test/integration
+
 ## bench-rollout-local: the same on the local QEMU example: two pipeline runs on a copy of
 ## examples/local (the second promotes blue-green under 20 requests/s), then kiln-rollback
 ## under load; a table of what the clients saw (about 8 minutes under TCG)

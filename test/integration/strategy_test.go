@@ -36,16 +36,7 @@ import (
 // (make bench-rollout) holds each step and the drain 15 s instead of 2 s and the load 5 s
 // before and after; every run prints the table. Timings are reported, never asserted.
 func TestStrategies(t *testing.T) {
-	haproxy, err := exec.LookPath("haproxy")
-	if err != nil {
-		haproxy, err = exec.LookPath("/usr/sbin/haproxy") // Debian's, off a user's PATH
-	}
-	if err != nil {
-		if os.Getenv("KILN_REQUIRE_TOOLS") != "" {
-			t.Fatal("haproxy is not installed (bash scripts/ci-tools.sh haproxy)")
-		}
-		t.Skip("haproxy is not installed (bash scripts/ci-tools.sh haproxy)")
-	}
+	haproxy := haproxyBinary(t)
 	bench := os.Getenv("KILN_ROLLOUT_BENCH") != ""
 	hold, steady := "2s", 500*time.Millisecond // each step and drain; the load before and after
 	if bench {
@@ -299,6 +290,22 @@ func TestStrategies(t *testing.T) {
 			row.seen.Requests, row.seen.Failed, row.seen.P50.Round(10*time.Microsecond), row.seen.P99.Round(10*time.Microsecond))
 	}
 	t.Log(table.String())
+}
+
+// haproxyBinary finds HAProxy, or skips the test (fails it under KILN_REQUIRE_TOOLS).
+func haproxyBinary(t *testing.T) string {
+	t.Helper()
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		haproxy, err = exec.LookPath("/usr/sbin/haproxy") // Debian's, off a user's PATH
+	}
+	if err != nil {
+		if os.Getenv("KILN_REQUIRE_TOOLS") != "" {
+			t.Fatal("haproxy is not installed (bash scripts/ci-tools.sh haproxy)")
+		}
+		t.Skip("haproxy is not installed (bash scripts/ci-tools.sh haproxy)")
+	}
+	return haproxy
 }
 
 type rolloutRow struct {

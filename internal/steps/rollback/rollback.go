@@ -79,10 +79,13 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	// With a strategy, an interrupted rollout can leave the environment serving another
 	// image than the family's current one (kiln-promote stopped during the drain): going
 	// back to the current image is then the rollback.
-	unsettled, err := unsettledRollout(ctx, r, fam)
-	if err != nil {
-		return err
+	var sl *slots
+	if fam.Current != "" { // else nothing serves from this family: the gate refuses every target
+		if sl, err = readSlots(ctx, r); err != nil {
+			return err
+		}
 	}
+	unsettled := sl.unsettled(fam)
 	id := r.Opts.Get("to")
 	if id == "" && unsettled != "" {
 		id = fam.Current
@@ -118,19 +121,25 @@ func (Step) Run(ctx context.Context, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	return apply(ctx, r, reg, fam, img, packages)
+	return apply(ctx, r, reg, fam, img, packages, sl)
 }
 
-// apply deploys img to the environment and moves the family pointer back to it.
-// packages is the image's baked package digest when a verified attestation vouches for one.
-func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image, packages string) error {
+// apply deploys img to the environment and moves the family pointer back to it, through
+// the slots of sl (read here when Run did not) when the environment has a strategy. packages is the
+// image's baked package digest when a verified attestation vouches for one.
+func apply(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image, packages string, sl *slots) error {
 	env := deployment.PromoteEnvironment(r)
 	target, err := deployment.Resolve(ctx, r, img.ID)
 	if err != nil {
 		return err
 	}
 	if !r.Config.Promote.Strategy.IsReplace() { // blue-green, canary: strategy.go
-		return rollBackStrategy(ctx, r, reg, fam, img, env, target, packages)
+		if sl == nil {
+			if sl, err = readSlots(ctx, r); err != nil {
+				return err
+			}
+		}
+		return sl.rollBack(ctx, reg, fam, img, target, packages)
 	}
 	res, err := deployment.Apply(ctx, r, env, target, deployment.Options{DryRun: r.Opts.Bool("dry-run"), Promote: true})
 	if err != nil {

@@ -14,25 +14,44 @@ import (
 	"github.com/kiln-ci/kiln/internal/strategy"
 )
 
-// rollBackStrategy returns env to img through promote.strategy's slots: img comes up in
-// the idle slot next to the serving one, passes the slot checks, takes all traffic at once
-// and is watched for the drain before the other slot is removed. A canary's steps are
-// skipped: the image already served all of env's traffic, and a rollback is urgent. When
-// img fails a gate, traffic stays on (or goes back to) the serving slot, the family
-// pointer stays, and kiln-rollback exits 1 naming the gate.
-func rollBackStrategy(ctx context.Context, r *step.Run, reg registry.Registry, fam *registry.Family, img *registry.Image,
-	env string, target environment.Image, packages string) error {
+// slots is the promote environment's strategy and what its slots run, read once per run.
+type slots struct {
+	ro  *rollout.Rollout
+	cur strategy.Current
+}
+
+// readSlots checks the promote environment's configuration against promote.strategy's
+// contract and reads its slots from the state; nil without a strategy. A rollback skips a
+// canary's steps: the image already served all of the environment's traffic, and a
+// rollback is urgent.
+func readSlots(ctx context.Context, r *step.Run) (*slots, error) {
 	s := r.Config.Promote.Strategy
+	if s.IsReplace() {
+		return nil, nil
+	}
 	s.Steps = nil
+	ro := &rollout.Rollout{Run: r, Env: deployment.PromoteEnvironment(r), Strategy: s}
+	cur, err := ro.Prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &slots{ro: ro, cur: cur}, nil
+}
+
+// rollBack returns the environment to img through the slots: img comes up in the idle
+// slot next to the serving one, passes the slot checks, takes all traffic at once and is
+// watched for the drain before the other slot is removed. When img fails a gate, traffic
+// stays on (or goes back to) the serving slot, the family pointer stays, and
+// kiln-rollback exits 1 naming the gate.
+func (sl *slots) rollBack(ctx context.Context, reg registry.Registry, fam *registry.Family, img *registry.Image,
+	target environment.Image, packages string) error {
+	ro, cur := sl.ro, sl.cur
+	r, s, env := ro.Run, ro.Strategy, ro.Env
 	rec, known, err := checkRecord(r, img, packages)
 	if err != nil {
 		return err
 	}
-	ro := &rollout.Rollout{Run: r, Env: env, Image: target, Strategy: s, Record: rec, UnknownPackages: !known}
-	cur, err := ro.Prepare(ctx)
-	if err != nil {
-		return err
-	}
+	ro.Image, ro.Record, ro.UnknownPackages = target, rec, !known
 	if r.Opts.Bool("dry-run") {
 		if err := ro.Plan(ctx, cur); err != nil {
 			return err
@@ -81,30 +100,22 @@ func checkRecord(r *step.Run, img *registry.Image, packages string) (*record.Rec
 	return &record.Record{Image: record.Image{ID: img.ID, Name: img.Name, Family: img.Family, PackagesDigest: packages}}, packages != "", nil
 }
 
-// unsettledRollout says why the promote environment does not serve the family's current
-// image alone through promote.strategy's slots (another image serves, or a second slot
-// still runs), "" when it does, when the family has no current image, or without a
-// strategy.
-func unsettledRollout(ctx context.Context, r *step.Run, fam *registry.Family) (string, error) {
-	if r.Config.Promote.Strategy.IsReplace() || fam.Current == "" {
-		return "", nil
+// unsettled says why the environment does not serve the family's current image alone
+// (another image serves, or a second slot still runs), "" when it does, when the family
+// has no current image or nothing serves, or without a strategy (sl nil).
+func (sl *slots) unsettled(fam *registry.Family) string {
+	if sl == nil || fam.Current == "" || sl.cur.Live == "" {
+		return ""
 	}
-	env := deployment.PromoteEnvironment(r)
-	if err := rollout.Contract(r.Config, r.Config.Promote.Strategy, env); err != nil {
-		return "", err
-	}
-	cur, err := rollout.Current(ctx, r, env)
-	if err != nil || cur.Live == "" {
-		return "", err
-	}
+	cur, env := sl.cur, sl.ro.Env
 	other := strategy.Other(cur.Live)
 	switch {
 	case cur.Images[cur.Live] != fam.Current:
 		return fmt.Sprintf("%s serves %s on slot %s, not the family's current image %s (an interrupted rollout): returning to %s",
-			env, cur.Images[cur.Live], cur.Live, fam.Current, fam.Current), nil
+			env, cur.Images[cur.Live], cur.Live, fam.Current, fam.Current)
 	case cur.Images[other] != "":
 		return fmt.Sprintf("%s still runs %s on slot %s next to the family's current image on slot %s (an interrupted rollout): removing it",
-			env, cur.Images[other], other, cur.Live), nil
+			env, cur.Images[other], other, cur.Live)
 	}
-	return "", nil
+	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -56,24 +55,31 @@ func TestStrategies(t *testing.T) {
 	}
 
 	var rows []rolloutRow
+	// measured runs kiln-<step> under the steady load, then logs and keeps what the clients
+	// saw and what each slot served meanwhile (HAProxy's statistics).
+	measured := func(t *testing.T, name, step string) (result, loadgen.Figures, map[string]strategy.Window) {
+		t.Helper()
+		before := w.servers(t)
+		l := startLoad(t, "http://"+w.frontend+"/", steady)
+		start := time.Now()
+		r := kiln(t, w.dir, step, nil)
+		took := time.Since(start)
+		seen := l.stop(steady)
+		served := map[string]strategy.Window{}
+		for slot, s := range w.servers(t) {
+			served[slot] = strategy.Delta(before[slot], s)
+		}
+		t.Logf("%s: exit %d in %s; clients: %s; blue %s; green %s", name, r.code, took.Round(time.Millisecond), seen,
+			served[strategy.Blue], served[strategy.Green])
+		t.Logf("kiln-%s's report:\n%s", step, r.stdout)
+		rows = append(rows, rolloutRow{name, r.code, took, seen})
+		return r, seen, served
+	}
 	scenario := func(name, failRate, failIn, strat string, check func(t *testing.T, id string, r result, seen loadgen.Figures, served map[string]strategy.Window)) {
 		ok := t.Run(name, func(t *testing.T) {
 			w.setStrategy(t, strat)
 			id := w.build(t, failRate, failIn)
-			before := w.servers(t)
-			l := startLoad(t, "http://"+w.frontend+"/", steady)
-			start := time.Now()
-			r := kiln(t, w.dir, "promote", nil)
-			took := time.Since(start)
-			seen := l.stop(steady)
-			served := map[string]strategy.Window{}
-			for slot, s := range w.servers(t) {
-				served[slot] = strategy.Delta(before[slot], s)
-			}
-			t.Logf("%s: exit %d in %s; clients: %d requests, %d failed, p50 %s, p99 %s; blue %s; green %s",
-				name, r.code, took.Round(time.Millisecond), seen.Requests, seen.Failed, seen.P50, seen.P99, served[strategy.Blue], served[strategy.Green])
-			t.Logf("kiln-promote's report:\n%s", r.stdout)
-			rows = append(rows, rolloutRow{name, r.code, took, seen})
+			r, seen, served := measured(t, name, "promote")
 			check(t, id, r, seen, served)
 		})
 		if !ok {
@@ -185,15 +191,7 @@ func TestStrategies(t *testing.T) {
 	// up in green, passes the checks, takes all traffic; no request fails.
 	t.Run("rollback", func(t *testing.T) {
 		w.setStrategy(t, canary)
-		before := w.servers(t)
-		l := startLoad(t, "http://"+w.frontend+"/", steady)
-		start := time.Now()
-		r := kiln(t, w.dir, "rollback", nil)
-		took := time.Since(start)
-		seen := l.stop(steady)
-		t.Logf("rollback: exit %d in %s; clients: %s", r.code, took.Round(time.Millisecond), seen)
-		t.Logf("kiln-rollback's report:\n%s", r.stdout)
-		rows = append(rows, rolloutRow{"rollback (canary config)", r.code, took, seen})
+		r, seen, served := measured(t, "rollback (canary config)", "rollback")
 		if r.code != 0 {
 			t.Fatalf("rollback: %s", r)
 		}
@@ -203,8 +201,8 @@ func TestStrategies(t *testing.T) {
 		if live := w.current(t); live.Live != strategy.Green || live.Images[strategy.Green] != v2 || live.Images[strategy.Blue] != "" {
 			t.Errorf("after the rollback: %+v, want green alone with %s", live, v2)
 		}
-		if served := strategy.Delta(before[strategy.Green], w.servers(t)[strategy.Green]); served.Requests == 0 {
-			t.Errorf("green served nothing after the rollback: %s", served)
+		if served[strategy.Green].Requests == 0 {
+			t.Errorf("green served nothing after the rollback: %s", served[strategy.Green])
 		}
 		if !strings.Contains(r.stdout, "on slot green (canary)") || !strings.Contains(r.stdout, "checks") || strings.Contains(r.stdout, "step 1") {
 			t.Errorf("stdout (a rollback skips the canary's steps): %s", r.stdout)
@@ -227,10 +225,9 @@ func TestStrategies(t *testing.T) {
 	t.Run("rollback after an interrupted promotion", func(t *testing.T) {
 		w.setStrategy(t, "  strategy:\n    type: blue-green\n    drain: 5m\n    health: {max_error_rate: 0.01, interval: 250ms}\n")
 		v3 := w.build(t, "0", "")
-		cmd := exec.Command(filepath.Join(binDir, "kiln-promote"))
-		cmd.Dir, cmd.Env = w.dir, baseEnv(w.dir, nil)
+		cmd := kilnCommand(w.dir, "promote")
 		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -255,13 +252,7 @@ func TestStrategies(t *testing.T) {
 		w.wantFamily(t, v2)
 
 		w.setStrategy(t, blueGreen) // the rollback's drain: the usual one
-		l := startLoad(t, "http://"+w.frontend+"/", steady)
-		start := time.Now()
-		r := kiln(t, w.dir, "rollback", nil)
-		took := time.Since(start)
-		seen := l.stop(steady)
-		t.Logf("rollback after an interrupted promotion: exit %d in %s; clients: %s\n%s", r.code, took.Round(time.Millisecond), seen, r.stdout)
-		rows = append(rows, rolloutRow{"rollback, promotion cut short", r.code, took, seen})
+		r, seen, _ := measured(t, "rollback, promotion cut short", "rollback")
 		if r.code != 0 {
 			t.Fatalf("rollback: %s", r)
 		}

@@ -283,6 +283,14 @@ func TestStrategies(t *testing.T) {
 	t.Log(table.String())
 }
 
+// copyBlueGreen copies the bluegreen fixture to dir, with the local example's HAProxy
+// module as its terraform/haproxy.
+func copyBlueGreen(t *testing.T, dir string) {
+	t.Helper()
+	copyDir(t, filepath.Join("testdata", "bluegreen"), dir)
+	copyDir(t, filepath.Join(repoRoot, "examples", "local", "terraform", "haproxy"), filepath.Join(dir, "terraform", "haproxy"))
+}
+
 // haproxyBinary finds HAProxy, or skips the test (fails it under KILN_REQUIRE_TOOLS).
 func haproxyBinary(t *testing.T) string {
 	t.Helper()
@@ -317,12 +325,7 @@ type strategyWorld struct {
 func newStrategyWorld(t *testing.T, haproxy string) *strategyWorld {
 	t.Helper()
 	w := &strategyWorld{dir: t.TempDir()}
-	copyDir(t, filepath.Join("testdata", "bluegreen"), w.dir)
-	// The load balancer's script is the local example's.
-	lb := readFile(t, filepath.Join(repoRoot, "examples", "local", "terraform", "scripts", "lb.sh"))
-	if err := os.WriteFile(filepath.Join(w.dir, "terraform", "scripts", "lb.sh"), []byte(lb), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	copyBlueGreen(t, w.dir)
 	demo := filepath.Join(t.TempDir(), "kiln-demo")
 	build := exec.Command("go", "build", "-o", demo, "./examples/local/app")
 	build.Dir = repoRoot

@@ -33,7 +33,7 @@ func TestStrategyValidate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			copyDir(t, filepath.Join("testdata", "bluegreen"), dir)
+			copyBlueGreen(t, dir)
 			cfg := readFile(t, filepath.Join(dir, "kiln.yaml"))
 			for k, v := range map[string]string{"${DEV_BASE_PORT}": "20000", "${PROD_BASE_PORT}": "20010",
 				"${DEMO_BIN}": "/bin/true", "${HAPROXY}": "haproxy", "${FAIL_RATE}": "0", "${FAIL_IN}": ""} {

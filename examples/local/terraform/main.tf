@@ -52,19 +52,6 @@ locals {
     blue  = local.images.blue == "" ? 0 : 100 - var.weight_green
     green = local.images.green == "" ? 0 : var.weight_green
   }
-  lb = {
-    dir      = "${local.run_dir}/lb"
-    haproxy  = var.haproxy
-    frontend = var.lb_port
-    stats    = var.lb_port + 1
-    admin    = var.lb_port + 2
-  }
-  haproxy_cfg = templatefile("${path.module}/haproxy.cfg.tftpl", {
-    frontend = local.lb.frontend
-    stats    = local.lb.stats
-    admin    = local.lb.admin
-    servers  = [for key, vm in local.all_vms : { name = key, port = vm.http_port, weight = local.weights[vm.slot], on = vm.image_id != "" }]
-  })
 }
 
 # A VM: one QEMU process running its slot's image. A new image replaces it; a slot whose
@@ -101,55 +88,16 @@ resource "terraform_data" "vm" {
   }
 }
 
-# The load balancer (lb_port > 0): one HAProxy process on 127.0.0.1, started with the
-# configuration of the moment.
-resource "terraform_data" "lb" {
-  count            = var.lb_port > 0 ? 1 : 0
-  input            = local.lb
-  triggers_replace = local.lb
-
-  provisioner "local-exec" {
-    command = "bash scripts/lb.sh up"
-    environment = {
-      LB_DIR     = self.input.dir
-      LB_HAPROXY = self.input.haproxy
-      LB_CONFIG  = local.haproxy_cfg
-    }
-  }
-
-  provisioner "local-exec" {
-    when    = destroy
-    command = "bash scripts/lb.sh down"
-    environment = {
-      LB_DIR = self.input.dir
-    }
-  }
-}
-
-# The slots' weights and states, set through HAProxy's runtime API once the VMs changed:
-# no reload, so no connection is dropped and the statistics keep counting. The
-# configuration file is rewritten too, so that a restarted HAProxy comes back the same.
-resource "terraform_data" "weights" {
-  count = var.lb_port > 0 ? 1 : 0
-  triggers_replace = {
-    lb      = terraform_data.lb[0].id
-    weights = local.weights
-    slots   = { for slot, image in local.images : slot => image != "" }
-  }
+# The load balancer (lb_port > 0): HAProxy in front of both slots' VMs (haproxy/), which
+# changes the weights once the VMs changed.
+module "lb" {
+  source     = "./haproxy"
+  count      = var.lb_port > 0 ? 1 : 0
+  dir        = "${local.run_dir}/lb"
+  haproxy    = var.haproxy
+  port       = var.lb_port
+  servers    = [for key, vm in local.all_vms : { name = key, slot = vm.slot, port = vm.http_port }]
+  weights    = local.weights
+  slots_on   = { for slot, image in local.images : slot => image != "" }
   depends_on = [terraform_data.vm]
-
-  provisioner "local-exec" {
-    command = "bash scripts/lb.sh weights"
-    environment = {
-      LB_DIR        = local.lb.dir
-      LB_ADMIN      = local.lb.admin
-      LB_CONFIG     = local.haproxy_cfg
-      WEIGHT_BLUE   = local.weights.blue
-      WEIGHT_GREEN  = local.weights.green
-      BLUE_ON       = local.images.blue != "" ? "1" : "0"
-      GREEN_ON      = local.images.green != "" ? "1" : "0"
-      SERVERS_BLUE  = join(" ", [for key, vm in local.all_vms : key if vm.slot == "blue"])
-      SERVERS_GREEN = join(" ", [for key, vm in local.all_vms : key if vm.slot == "green"])
-    }
-  }
 }

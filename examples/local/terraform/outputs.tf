@@ -23,7 +23,7 @@ output "addresses" {
 
 output "address" {
   description = "host:port of the demo service: the load balancer's, else the live slot's first VM."
-  value       = var.lb_port > 0 ? "127.0.0.1:${local.lb.frontend}" : (length(local.live) > 0 ? "127.0.0.1:${local.live[0].http_port}" : "")
+  value       = var.lb_port > 0 ? module.lb[0].address : (length(local.live) > 0 ? "127.0.0.1:${local.live[0].http_port}" : "")
 }
 
 output "ssh_addresses" {
@@ -74,7 +74,7 @@ output "slot_outputs" {
 
 output "stats_url" {
   description = "HAProxy's statistics, CSV; null without a load balancer."
-  value       = var.lb_port > 0 ? "http://127.0.0.1:${local.lb.stats}/stats;csv" : null
+  value       = var.lb_port > 0 ? module.lb[0].stats_url : null
 }
 
 output "stats_backend" {

@@ -1,5 +1,5 @@
-# Two slots (blue, green) of kiln-demo processes behind one HAProxy (scripts/lb.sh is
-# examples/local/terraform/scripts/lb.sh, which the test copies in), with Terraform's
+# Two slots (blue, green) of kiln-demo processes behind one HAProxy (the module haproxy/ is
+# examples/local/terraform/haproxy, which the test copies in), with Terraform's
 # built-in terraform_data resource and local-exec provisioners (no provider to download).
 # This is the contract of kiln's blue-green and canary strategies (docs/strategies.md):
 # kiln sets live_slot, image_blue, image_green and weight_green; the configuration owns the
@@ -23,21 +23,6 @@ locals {
     blue  = local.images.blue == "" ? 0 : 100 - var.weight_green
     green = local.images.green == "" ? 0 : var.weight_green
   }
-  lb = {
-    dir      = "${local.run_dir}/lb"
-    haproxy  = var.haproxy
-    frontend = var.base_port + 2
-    stats    = var.base_port + 3
-    admin    = var.base_port + 4
-  }
-  haproxy_cfg = templatefile("${path.module}/haproxy.cfg.tftpl", {
-    frontend = local.lb.frontend
-    stats    = local.lb.stats
-    admin    = local.lb.admin
-    ports    = local.ports
-    weights  = local.weights
-    images   = local.images
-  })
 }
 
 # A slot: one kiln-demo process running the slot's image. A new image replaces it.
@@ -76,52 +61,17 @@ resource "terraform_data" "slot" {
   }
 }
 
-# The load balancer: one HAProxy process, started with the configuration of the moment.
-resource "terraform_data" "lb" {
-  count            = var.load_balancer ? 1 : 0
-  input            = local.lb
-  triggers_replace = local.lb
-
-  provisioner "local-exec" {
-    command = "bash scripts/lb.sh up"
-    environment = {
-      LB_DIR     = self.input.dir
-      LB_HAPROXY = self.input.haproxy
-      LB_CONFIG  = local.haproxy_cfg
-    }
-  }
-
-  provisioner "local-exec" {
-    when    = destroy
-    command = "bash scripts/lb.sh down"
-    environment = {
-      LB_DIR = self.input.dir
-    }
-  }
-}
-
-# The slots' weights and states, set through HAProxy's runtime API: no reload, so no
-# connection is dropped and the statistics keep counting. The configuration file is
-# rewritten too, so that a restarted HAProxy comes back with the same weights.
-resource "terraform_data" "weights" {
-  count = var.load_balancer ? 1 : 0
-  triggers_replace = {
-    lb      = terraform_data.lb[0].id
-    weights = local.weights
-    slots   = { for slot, image in local.images : slot => image != "" }
-  }
-  depends_on = [terraform_data.slot]
-
-  provisioner "local-exec" {
-    command = "bash scripts/lb.sh weights"
-    environment = {
-      LB_DIR       = local.lb.dir
-      LB_ADMIN     = local.lb.admin
-      LB_CONFIG    = local.haproxy_cfg
-      WEIGHT_BLUE  = local.weights.blue
-      WEIGHT_GREEN = local.weights.green
-      BLUE_ON      = local.images.blue != "" ? "1" : "0"
-      GREEN_ON     = local.images.green != "" ? "1" : "0"
-    }
-  }
+# The load balancer: examples/local/terraform/haproxy (the test copies it in as haproxy/),
+# one HAProxy process with a server per slot, named after it.
+module "lb" {
+  source         = "./haproxy"
+  count          = var.load_balancer ? 1 : 0
+  dir            = "${local.run_dir}/lb"
+  haproxy        = var.haproxy
+  port           = var.base_port + 2
+  servers        = [for slot, port in local.ports : { name = slot, slot = slot, port = port }]
+  weights        = local.weights
+  slots_on       = { for slot, image in local.images : slot => image != "" }
+  check_interval = "300ms"
+  depends_on     = [terraform_data.slot]
 }

@@ -1,6 +1,6 @@
 # What clients use: the load balancer's frontend, or the live slot without one.
 output "address" {
-  value = var.load_balancer ? "127.0.0.1:${local.lb.frontend}" : "127.0.0.1:${local.ports[var.live_slot]}"
+  value = var.load_balancer ? module.lb[0].address : "127.0.0.1:${local.ports[var.live_slot]}"
 }
 
 # The strategy contract (docs/strategies.md).
@@ -17,7 +17,7 @@ output "slot_outputs" {
 }
 
 output "stats_url" {
-  value = var.load_balancer ? "http://127.0.0.1:${local.lb.stats}/stats;csv" : null
+  value = var.load_balancer ? module.lb[0].stats_url : null
 }
 
 output "stats_backend" {
